@@ -1,0 +1,79 @@
+// The Model implementation: an IR graph compiled to kernels, run through per-shape plans.
+// Thread-safe: Run() may be called concurrently with distinct RunContexts. The only
+// mutable state is the plan cache, guarded by a mutex held for look-ups and inserts
+// only (planning itself runs outside it).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "engine/dnnl/kernel.h"
+#include "engine/engine.h"
+#include "engine/ir/graph.h"
+
+namespace q8::engine::dnnl_backend {
+
+class CompiledModel final : public Model {
+ public:
+  // Builds a kernel for every node (packing weights once). `info` describes the model
+  // as imported (before passes), which is what users and the signature layer see.
+  static absl::StatusOr<std::shared_ptr<const CompiledModel>> Create(const ir::Graph& graph,
+                                                                     ModelInfo info,
+                                                                     const LoadOptions& options);
+
+  const ModelInfo& info() const override { return info_; }
+  absl::StatusOr<std::vector<Tensor>> Run(RunContext& ctx,
+                                          absl::Span<const TensorView> inputs) const override;
+
+ private:
+  struct CompiledNode {
+    std::string name;
+    std::string op;
+    std::unique_ptr<Kernel> kernel;
+    std::vector<int> inputs;   // value ids of the runtime inputs
+    std::vector<int> outputs;  // value ids
+  };
+  // Everything that depends on the concrete input shapes. Immutable once built.
+  struct Plan {
+    std::vector<std::unique_ptr<Step>> steps;  // one per CompiledNode
+    std::vector<ValueDesc> values;             // per value id
+    std::vector<size_t> arena_offset;          // per value id (intermediates only)
+    size_t arena_bytes = 0;
+    size_t scratchpad_bytes = 0;
+  };
+  enum class ValueKind { kInput, kConstant, kIntermediate };
+  struct Value {
+    std::string name;
+    ValueKind kind = ValueKind::kIntermediate;
+    int input_index = -1;                    // kInput
+    std::shared_ptr<const Tensor> constant;  // kConstant
+  };
+
+  CompiledModel(ModelInfo info, const LoadOptions& options)
+      : info_(std::move(info)), options_(options) {}
+  absl::Status ValidateInputs(absl::Span<const TensorView> inputs) const;
+  absl::StatusOr<std::shared_ptr<const Plan>> GetPlan(absl::Span<const TensorView> inputs) const;
+  absl::StatusOr<std::shared_ptr<const Plan>> BuildPlan(absl::Span<const TensorView> inputs) const;
+
+  ModelInfo info_;  // completed in Create, immutable afterwards
+  const LoadOptions options_;
+  std::vector<Value> values_;
+  std::vector<CompiledNode> nodes_;
+  std::vector<int> output_values_;  // value id of each graph output
+
+  mutable absl::Mutex plans_mu_;
+  struct CachedPlan {
+    std::vector<int64_t> key;
+    std::shared_ptr<const Plan> plan;
+    uint64_t last_used = 0;
+  };
+  mutable std::vector<CachedPlan> plans_ ABSL_GUARDED_BY(plans_mu_);
+  mutable uint64_t plan_clock_ ABSL_GUARDED_BY(plans_mu_) = 0;
+};
+
+}  // namespace q8::engine::dnnl_backend

@@ -1,0 +1,100 @@
+// The compiler's building blocks. A Kernel is made once per IR node at load (weights
+// packed, constants read) and is shape-agnostic; Plan() turns it into a Step for one set
+// of concrete input shapes (primitives created). Both are immutable once made, so any
+// number of threads may execute a Step at once, each with its own StepContext.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "engine/engine.h"
+#include "engine/ir/graph.h"
+
+namespace q8::engine::dnnl_backend {
+
+struct ValueDesc {
+  DType dtype = DType::kUnknown;
+  Shape shape;
+};
+
+// Everything a Step may touch while it runs. Buffers are the concrete tensors of its
+// runtime inputs / outputs, laid out row-major as their ValueDesc says.
+struct StepContext {
+  dnnl::stream& stream;
+  void* scratchpad;  // at least Step::scratchpad_bytes(), 64-byte aligned
+  absl::Span<const void* const> inputs;
+  absl::Span<void* const> outputs;
+};
+
+class Step {
+ public:
+  virtual ~Step() = default;
+  // May throw dnnl::error; the caller (compiled_model.cc) turns it into a Status.
+  virtual void Execute(const StepContext& ctx) const = 0;
+  virtual size_t scratchpad_bytes() const { return 0; }
+};
+
+// A Step that is just a function: for kernels whose work is a loop, not a primitive.
+class FunctionStep final : public Step {
+ public:
+  explicit FunctionStep(std::function<void(const StepContext&)> fn) : fn_(std::move(fn)) {}
+  void Execute(const StepContext& ctx) const override { fn_(ctx); }
+
+ private:
+  const std::function<void(const StepContext&)> fn_;
+};
+
+struct PlannedStep {
+  std::unique_ptr<Step> step;
+  std::vector<ValueDesc> outputs;  // one per node output
+};
+
+class Kernel {
+ public:
+  virtual ~Kernel() = default;
+  // Output types/shapes for these input descs, and the step computing them. Inputs are
+  // the node's runtime inputs in BuiltKernel::runtime_inputs order. Errors are
+  // INVALID_ARGUMENT (shapes that do not fit the op) or UNIMPLEMENTED.
+  virtual absl::StatusOr<PlannedStep> Plan(absl::Span<const ValueDesc> inputs) const = 0;
+  // True when the kernel's arithmetic runs on int8 oneDNN primitives.
+  virtual bool is_int8() const { return false; }
+};
+
+// What a kernel builder returns: the kernel and which node inputs it reads at run time
+// (in the order Plan/Execute see them). Inputs it consumed at build time (weights,
+// quantization parameters) are not listed. A listed input may still be a graph
+// constant: the compiler then feeds the constant's buffer.
+struct BuiltKernel {
+  std::unique_ptr<Kernel> kernel;
+  std::vector<std::string> runtime_inputs;
+};
+
+using KernelBuilder =
+    std::function<absl::StatusOr<BuiltKernel>(const ir::Node& node, const ir::Graph& graph)>;
+
+// op key ("Gemm", "q8.QGemm") → builder. Built once, immutable.
+const std::map<std::string, KernelBuilder>& KernelRegistry();
+std::string OpKey(const ir::Node& node);  // domain-qualified op name used by the registry
+
+// The process-wide CPU engine. Created on first use; immutable afterwards.
+const dnnl::engine& CpuEngine();
+
+// Helpers shared by kernels.
+dnnl::memory::data_type ToDnnl(DType dtype);
+dnnl::memory::dims ToDims(const Shape& shape);
+
+// Per-family registration, called by KernelRegistry().
+void RegisterQuantizeKernels(std::map<std::string, KernelBuilder>& registry);
+void RegisterQGemmKernel(std::map<std::string, KernelBuilder>& registry);
+void RegisterMatMulKernels(std::map<std::string, KernelBuilder>& registry);
+void RegisterElementwiseKernels(std::map<std::string, KernelBuilder>& registry);
+void RegisterShapeKernels(std::map<std::string, KernelBuilder>& registry);
+
+}  // namespace q8::engine::dnnl_backend

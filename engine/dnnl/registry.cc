@@ -1,0 +1,44 @@
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "engine/dnnl/kernel.h"
+
+namespace q8::engine::dnnl_backend {
+
+const std::map<std::string, KernelBuilder>& KernelRegistry() {
+  static const auto* registry = [] {
+    auto* r = new std::map<std::string, KernelBuilder>();
+    RegisterQuantizeKernels(*r);
+    RegisterQGemmKernel(*r);
+    RegisterMatMulKernels(*r);
+    RegisterElementwiseKernels(*r);
+    RegisterShapeKernels(*r);
+    return r;
+  }();
+  return *registry;
+}
+
+std::string OpKey(const ir::Node& node) {
+  if (node.domain.empty() || node.domain == "ai.onnx") return node.op_type;
+  return absl::StrCat(node.domain, ".", node.op_type);
+}
+
+const dnnl::engine& CpuEngine() {
+  static const dnnl::engine* engine = new dnnl::engine(dnnl::engine::kind::cpu, 0);
+  return *engine;
+}
+
+dnnl::memory::data_type ToDnnl(DType dtype) {
+  using dt = dnnl::memory::data_type;
+  switch (dtype) {
+    case DType::kFloat32: return dt::f32;
+    case DType::kUint8: return dt::u8;
+    case DType::kInt8: return dt::s8;
+    case DType::kInt32: return dt::s32;
+    default: break;
+  }
+  return dt::undef;
+}
+
+dnnl::memory::dims ToDims(const Shape& shape) { return dnnl::memory::dims(shape.begin(), shape.end()); }
+
+}  // namespace q8::engine::dnnl_backend

@@ -1,0 +1,166 @@
+// The engine's public face: load a model file, describe its tensors, run it.
+//
+//   auto model = q8::engine::LoadModel("model.onnx", {});      // import → IR → compile
+//   q8::engine::RunContext ctx;                                // one per worker thread
+//   auto outputs = (*model)->Run(ctx, {TensorView{...}});      // inputs in info().inputs order
+//
+// Nothing here exposes oneDNN or gRPC: the server depends on this header only.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+
+namespace q8::engine {
+
+// Element types a model tensor can have at the engine boundary.
+enum class DType : int {
+  kUnknown = 0,
+  kFloat32,
+  kUint8,
+  kInt8,
+  kInt32,
+  kInt64,
+  kBool,
+};
+
+// "float32", "uint8", ... (numpy spelling, used in every message a user sees). A C string
+// because Debian's absl::string_view is not std::string_view; this works with both.
+const char* DTypeName(DType dtype);
+// Bytes per element; 0 for kUnknown.
+size_t DTypeSize(DType dtype);
+
+// Row-major dimensions. In a TensorInfo, -1 marks a dimension fixed only at run time
+// (ONNX symbolic dims such as the batch "N"). Tensors always have concrete dims.
+using Shape = std::vector<int64_t>;
+// "[N,784]"-style text; -1 prints as "?".
+std::string ShapeToString(absl::Span<const int64_t> shape);
+// Product of dims; 1 for a scalar. Precondition: no negative dims.
+int64_t NumElements(absl::Span<const int64_t> shape);
+
+// Affine quantization: real = scale * (q - zero_point). Per-tensor when axis is
+// std::nullopt (one scale), per-channel along `axis` otherwise.
+struct QuantParams {
+  std::vector<float> scales;
+  std::vector<int64_t> zero_points;
+  std::optional<int> axis;
+  DType storage = DType::kUnknown;  // kUint8 / kInt8 / kInt32
+};
+
+// One named tensor of a loaded model.
+struct TensorInfo {
+  std::string name;          // the name the graph gives it (e.g. "/fc3/Gemm_output_0")
+  DType dtype = DType::kUnknown;
+  Shape shape;               // -1 for run-time dims
+  // Quantization of this tensor: set on quantized tensors, and on float graph
+  // inputs/outputs that the graph immediately quantizes (QuantizeLinear) or that it
+  // produces by dequantizing (DequantizeLinear), so callers can see the int8 boundary.
+  std::optional<QuantParams> quant;
+  std::string producer_op;   // op type of the producing node; "" for graph inputs
+  std::string producer_node; // node name of the producer; "" for graph inputs
+};
+
+struct ModelInfo {
+  std::string path;          // file the model was loaded from
+  std::string format;        // "onnx"
+  std::string producer;      // producer_name/version recorded in the file, if any
+  std::vector<TensorInfo> inputs;   // in the order Run() takes them
+  std::vector<TensorInfo> outputs;  // in the order Run() returns them
+  // Every named tensor of the imported graph (inputs, outputs, intermediates),
+  // for the signature layer to resolve renamed tensors against.
+  std::vector<TensorInfo> tensors;
+  int num_nodes = 0;         // nodes in the imported graph
+  int num_int8_kernels = 0;  // compiled kernels that run on int8 oneDNN primitives
+};
+
+// An owning, contiguous, 64-byte aligned tensor. Movable; copying is explicit (Clone).
+class Tensor {
+ public:
+  Tensor() = default;
+  Tensor(DType dtype, Shape shape);  // zero-filled
+  Tensor(Tensor&&) noexcept = default;
+  Tensor& operator=(Tensor&&) noexcept = default;
+  Tensor(const Tensor&) = delete;
+  Tensor& operator=(const Tensor&) = delete;
+
+  Tensor Clone() const;
+  DType dtype() const { return dtype_; }
+  const Shape& shape() const { return shape_; }
+  int64_t num_elements() const { return NumElements(shape_); }
+  size_t byte_size() const { return static_cast<size_t>(num_elements()) * DTypeSize(dtype_); }
+  void* data() { return data_.get(); }
+  const void* data() const { return data_.get(); }
+  template <typename T> T* data_as() { return static_cast<T*>(data()); }
+  template <typename T> const T* data_as() const { return static_cast<const T*>(data()); }
+
+ private:
+  struct FreeDeleter { void operator()(void* p) const; };
+  DType dtype_ = DType::kUnknown;
+  Shape shape_;
+  std::unique_ptr<void, FreeDeleter> data_;
+};
+
+// A non-owning input: the caller keeps `data` alive for the duration of Run().
+struct TensorView {
+  DType dtype = DType::kUnknown;
+  Shape shape;
+  const void* data = nullptr;
+};
+
+struct LoadOptions {
+  // Threads a single Run() may use (oneDNN/OpenMP team size). 0 = all cores.
+  // Higher values cut latency of one request; 1 gives the best throughput when many
+  // requests run at once on separate workers.
+  int threads = 0;
+  // Execution plans (primitives for one set of input shapes, e.g. one batch size)
+  // kept per model. Each plan costs primitive memory; a miss costs a re-plan (~ms).
+  size_t max_cached_plans = 16;
+};
+
+// Per-worker scratch state: oneDNN stream and scratchpad, activation buffers.
+// Not thread-safe: use one per thread. Any context can run any model, so a worker
+// can keep one context for its whole life.
+class RunContext {
+ public:
+  RunContext();
+  ~RunContext();
+  RunContext(const RunContext&) = delete;
+  RunContext& operator=(const RunContext&) = delete;
+
+  struct Impl;
+  Impl& impl() { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// A loaded, compiled model. Immutable once returned by LoadModel; Run() is thread-safe
+// as long as each concurrent call passes its own RunContext.
+class Model {
+ public:
+  virtual ~Model() = default;
+  virtual const ModelInfo& info() const = 0;
+
+  // Runs the model. `inputs` follow info().inputs order; dtype and every fixed dim
+  // must match (run-time dims take any positive size). Errors: INVALID_ARGUMENT for
+  // inputs that do not fit (the message names the input and what was expected),
+  // INTERNAL for engine failures. Outputs follow info().outputs order.
+  virtual absl::StatusOr<std::vector<Tensor>> Run(RunContext& ctx,
+                                                  absl::Span<const TensorView> inputs) const = 0;
+};
+
+// Imports and compiles a model file (format from the extension: .onnx). Fails with a
+// message naming the file and, where it applies, the node name and op type:
+// NOT_FOUND (no file), INVALID_ARGUMENT (unparsable / inconsistent model),
+// UNIMPLEMENTED (an op or data type the engine does not support, listing what is).
+absl::StatusOr<std::shared_ptr<const Model>> LoadModel(const std::string& path,
+                                                       const LoadOptions& options = {});
+
+}  // namespace q8::engine

@@ -1,0 +1,275 @@
+#include "engine/import/onnx_importer.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <unordered_set>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace q8::engine {
+namespace {
+
+absl::StatusOr<DType> DTypeFromOnnx(int elem_type) {
+  switch (elem_type) {
+    case onnx::TensorProto::FLOAT: return DType::kFloat32;
+    case onnx::TensorProto::UINT8: return DType::kUint8;
+    case onnx::TensorProto::INT8: return DType::kInt8;
+    case onnx::TensorProto::INT32: return DType::kInt32;
+    case onnx::TensorProto::INT64: return DType::kInt64;
+    case onnx::TensorProto::BOOL: return DType::kBool;
+    default: break;
+  }
+  return absl::UnimplementedError(absl::StrCat(
+      "element type ", onnx::TensorProto::DataType_Name(elem_type),
+      " is not supported (supported: float32, uint8, int8, int32, int64, bool)"));
+}
+
+// Copies typed repeated values into dst, narrowing where ONNX widens them
+// (uint8/int8/bool values live in int32_data).
+template <typename Dst, typename Src>
+void CopyTyped(const Src& src, Tensor& dst) {
+  auto* out = dst.data_as<Dst>();
+  for (int i = 0; i < src.size(); ++i) out[i] = static_cast<Dst>(src[i]);
+}
+
+ir::ValueInfo ValueInfoFromOnnx(const onnx::ValueInfoProto& vi) {
+  ir::ValueInfo info;
+  info.name = vi.name();
+  if (!vi.type().has_tensor_type()) return info;
+  const auto& tt = vi.type().tensor_type();
+  auto dtype = DTypeFromOnnx(tt.elem_type());
+  if (dtype.ok()) info.dtype = *dtype;
+  if (tt.has_shape()) {
+    Shape shape;
+    for (const auto& dim : tt.shape().dim()) {
+      shape.push_back(dim.has_dim_value() ? dim.dim_value() : -1);
+    }
+    info.shape = std::move(shape);
+  }
+  return info;
+}
+
+absl::StatusOr<ir::Attribute> AttributeFromOnnx(const onnx::AttributeProto& a) {
+  switch (a.type()) {
+    case onnx::AttributeProto::INT: return ir::Attribute(a.i());
+    case onnx::AttributeProto::FLOAT: return ir::Attribute(a.f());
+    case onnx::AttributeProto::STRING: return ir::Attribute(a.s());
+    case onnx::AttributeProto::INTS:
+      return ir::Attribute(std::vector<int64_t>(a.ints().begin(), a.ints().end()));
+    case onnx::AttributeProto::FLOATS:
+      return ir::Attribute(std::vector<float>(a.floats().begin(), a.floats().end()));
+    case onnx::AttributeProto::STRINGS:
+      return ir::Attribute(std::vector<std::string>(a.strings().begin(), a.strings().end()));
+    default: break;
+  }
+  return absl::UnimplementedError(
+      absl::StrCat("attribute '", a.name(), "' has kind ",
+                   onnx::AttributeProto::AttributeType_Name(a.type()),
+                   ", which the engine does not read"));
+}
+
+// A Constant node's value, from whichever of its value attributes is set.
+absl::StatusOr<Tensor> ConstantValue(const onnx::NodeProto& node) {
+  for (const auto& a : node.attribute()) {
+    if (a.name() == "value") return TensorFromOnnx(a.t());
+    if (a.name() == "value_float") {
+      Tensor t(DType::kFloat32, {});
+      *t.data_as<float>() = a.f();
+      return t;
+    }
+    if (a.name() == "value_int") {
+      Tensor t(DType::kInt64, {});
+      *t.data_as<int64_t>() = a.i();
+      return t;
+    }
+    if (a.name() == "value_floats") {
+      Tensor t(DType::kFloat32, {a.floats_size()});
+      CopyTyped<float>(a.floats(), t);
+      return t;
+    }
+    if (a.name() == "value_ints") {
+      Tensor t(DType::kInt64, {a.ints_size()});
+      CopyTyped<int64_t>(a.ints(), t);
+      return t;
+    }
+  }
+  return absl::UnimplementedError(
+      "Constant has no value, value_float(s) or value_int(s) attribute (sparse and string "
+      "constants are not supported)");
+}
+
+}  // namespace
+
+absl::StatusOr<Tensor> TensorFromOnnx(const onnx::TensorProto& proto) {
+  if (proto.data_location() == onnx::TensorProto::EXTERNAL) {
+    return absl::UnimplementedError(absl::StrCat(
+        "tensor '", proto.name(), "' keeps its data in an external file; save the model "
+        "with its weights inside (onnx.save_model(..., save_as_external_data=False))"));
+  }
+  auto dtype = DTypeFromOnnx(proto.data_type());
+  if (!dtype.ok()) {
+    return absl::Status(dtype.status().code(),
+                        absl::StrCat("tensor '", proto.name(), "': ", dtype.status().message()));
+  }
+  Shape shape(proto.dims().begin(), proto.dims().end());
+  for (int64_t d : shape) {
+    if (d < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("tensor '", proto.name(), "' has negative dim ", d));
+    }
+  }
+  Tensor t(*dtype, shape);
+  const size_t n = static_cast<size_t>(t.num_elements());
+  if (proto.has_raw_data()) {
+    if (proto.raw_data().size() != t.byte_size()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "tensor '", proto.name(), "' of type ", DTypeName(*dtype), " and shape ",
+          ShapeToString(shape), " needs ", t.byte_size(), " bytes of raw_data, has ",
+          proto.raw_data().size()));
+    }
+    if (n > 0) std::memcpy(t.data(), proto.raw_data().data(), t.byte_size());
+    return t;
+  }
+  size_t have = 0;
+  switch (*dtype) {
+    case DType::kFloat32: have = proto.float_data_size(); break;
+    case DType::kInt64: have = proto.int64_data_size(); break;
+    default: have = proto.int32_data_size(); break;
+  }
+  if (have != n) {
+    return absl::InvalidArgumentError(absl::StrCat("tensor '", proto.name(), "' of shape ",
+                                                   ShapeToString(shape), " needs ", n,
+                                                   " values, has ", have));
+  }
+  switch (*dtype) {
+    case DType::kFloat32: CopyTyped<float>(proto.float_data(), t); break;
+    case DType::kInt64: CopyTyped<int64_t>(proto.int64_data(), t); break;
+    case DType::kInt32: CopyTyped<int32_t>(proto.int32_data(), t); break;
+    case DType::kUint8: CopyTyped<uint8_t>(proto.int32_data(), t); break;
+    case DType::kInt8: CopyTyped<int8_t>(proto.int32_data(), t); break;
+    case DType::kBool: CopyTyped<uint8_t>(proto.int32_data(), t); break;
+    case DType::kUnknown: break;
+  }
+  return t;
+}
+
+absl::StatusOr<ir::Graph> ImportOnnxBytes(const std::string& bytes, const std::string& path) {
+  onnx::ModelProto model;
+  if (!model.ParseFromString(bytes)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": not a valid ONNX model (protobuf ModelProto parse failed)"));
+  }
+  if (!model.has_graph()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ONNX model has no graph"));
+  }
+  for (const auto& opset : model.opset_import()) {
+    if ((opset.domain().empty() || opset.domain() == "ai.onnx") && opset.version() < 10) {
+      return absl::UnimplementedError(absl::StrCat(
+          path, ": opset ", opset.version(),
+          " is older than 10, the first with QuantizeLinear; re-export with opset >= 13"));
+    }
+  }
+  const onnx::GraphProto& g = model.graph();
+  ir::Graph graph;
+  graph.name = g.name();
+  graph.producer = model.producer_name();
+  if (!model.producer_version().empty()) {
+    graph.producer = absl::StrCat(graph.producer, " ", model.producer_version());
+  }
+
+  for (const auto& init : g.initializer()) {
+    auto t = TensorFromOnnx(init);
+    if (!t.ok()) {
+      return absl::Status(t.status().code(),
+                          absl::StrCat(path, ": initializer: ", t.status().message()));
+    }
+    graph.constants[init.name()] = std::make_shared<const Tensor>(std::move(*t));
+  }
+  std::unordered_set<std::string> defined;
+  for (const auto& [name, _] : graph.constants) defined.insert(name);
+  for (const auto& in : g.input()) {
+    if (graph.constants.count(in.name())) continue;  // IR < 4 lists initializers as inputs
+    ir::ValueInfo info = ValueInfoFromOnnx(in);
+    if (info.dtype == DType::kUnknown) {
+      return absl::UnimplementedError(absl::StrCat(
+          path, ": graph input '", in.name(), "' has an unsupported or missing element type"));
+    }
+    defined.insert(info.name);
+    graph.inputs.push_back(std::move(info));
+  }
+  for (const auto& vi : g.value_info()) {
+    graph.value_info[vi.name()] = ValueInfoFromOnnx(vi);
+  }
+
+  for (int i = 0; i < g.node_size(); ++i) {
+    const onnx::NodeProto& n = g.node(i);
+    const std::string node_name =
+        n.name().empty() ? absl::StrCat(n.op_type(), "_", i) : n.name();
+    auto where = [&] {
+      return absl::StrCat(path, ": node '", node_name, "' (", n.op_type(), ")");
+    };
+    for (const auto& in : n.input()) {
+      if (!in.empty() && !defined.count(in)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            where(), ": input '", in,
+            "' is not produced by an earlier node, a graph input or an initializer "
+            "(graph not topologically sorted, or a dangling name)"));
+      }
+    }
+    if (n.op_type() == "Constant" && (n.domain().empty() || n.domain() == "ai.onnx")) {
+      auto value = ConstantValue(n);
+      if (!value.ok()) {
+        return absl::Status(value.status().code(),
+                            absl::StrCat(where(), ": ", value.status().message()));
+      }
+      if (n.output_size() != 1) {
+        return absl::InvalidArgumentError(absl::StrCat(where(), ": needs exactly one output"));
+      }
+      graph.constants[n.output(0)] = std::make_shared<const Tensor>(std::move(*value));
+      defined.insert(n.output(0));
+      continue;
+    }
+    ir::Node node;
+    node.name = node_name;
+    node.op_type = n.op_type();
+    node.domain = n.domain() == "ai.onnx" ? "" : n.domain();
+    node.inputs.assign(n.input().begin(), n.input().end());
+    node.outputs.assign(n.output().begin(), n.output().end());
+    for (const auto& a : n.attribute()) {
+      auto attr = AttributeFromOnnx(a);
+      if (!attr.ok()) {
+        return absl::Status(attr.status().code(),
+                            absl::StrCat(where(), ": ", attr.status().message()));
+      }
+      node.attrs[a.name()] = std::move(*attr);
+    }
+    for (const auto& out : node.outputs) {
+      if (!out.empty()) defined.insert(out);
+    }
+    graph.nodes.push_back(std::move(node));
+  }
+
+  for (const auto& out : g.output()) {
+    if (!defined.count(out.name())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": graph output '", out.name(), "' is not produced by any node"));
+    }
+    graph.outputs.push_back(ValueInfoFromOnnx(out));
+  }
+  return graph;
+}
+
+absl::StatusOr<ir::Graph> ImportOnnxFile(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return absl::NotFoundError(absl::StrCat(path, ": cannot open model file"));
+  std::ostringstream buf;
+  buf << file.rdbuf();
+  if (file.bad()) return absl::DataLossError(absl::StrCat(path, ": read error"));
+  return ImportOnnxBytes(buf.str(), path);
+}
+
+}  // namespace q8::engine

@@ -1,0 +1,33 @@
+// Small helpers shared by kernel files.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "engine/dnnl/kernel.h"
+
+namespace q8::engine::dnnl_backend {
+
+// A matrix product's shape after numpy-style rules, restricted to what the kernels
+// support: B is 2-D (shared by every batch) or has the same batch dims as A.
+struct MatMulDims {
+  int64_t batch = 1, M = 0, K = 0, N = 0;
+  bool b_batched = false;
+  Shape out;
+};
+absl::StatusOr<MatMulDims> InferMatMulDims(const Shape& a, const Shape& b);
+
+// Normalises a possibly negative axis against rank; error if out of range.
+absl::StatusOr<int> NormalizeAxis(int64_t axis, size_t rank);
+
+// Reads a constant input of the node (error naming it when absent or not constant).
+absl::StatusOr<const Tensor*> RequireConstant(const ir::Node& node, const ir::Graph& graph,
+                                              size_t input);
+
+// Scalar or per-channel float parameters / zero points of a constant, as vectors.
+std::vector<float> FloatValues(const Tensor& t);
+std::vector<int32_t> IntValues(const Tensor& t);  // uint8/int8/int32 constants
+
+}  // namespace q8::engine::dnnl_backend

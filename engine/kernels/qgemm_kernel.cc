@@ -1,0 +1,239 @@
+// q8.QGemm (and QLinearMatMul with constant int8 weights): the int8 matrix product on a
+// oneDNN u8/s8 × s8 matmul primitive, with bias, ReLU and requantization fused:
+//
+//   acc[m][n] = Σ_k (x_q[m][k] - z_x) · w_q[k][n]                    (int32, oneDNN)
+//   y[m][n]   = act(s_x·s_w[n] · (acc[m][n] + b[n] / (s_x·s_w[n])))  (float model value)
+//   y_q       = saturate(round_half_even(y / s_y) + z_y)              (quantized output)
+//
+// In oneDNN 2.x attributes: output scale os[n] = s_x·s_w[n] / s_y (or s_x·s_w[n] for a float
+// output), bias in the accumulator domain b[n] / (s_x·s_w[n]) (oneDNN adds int8 bias before
+// the output scale), ReLU as an eltwise post-op (relu(v)/s_y = relu(v/s_y) since s_y > 0),
+// src and dst zero points as zero-point attributes. Weights are reordered once, at load,
+// into the layout oneDNN picks (format_tag::any).
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "engine/kernels/kernel_util.h"
+
+namespace q8::engine::dnnl_backend {
+namespace {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+struct QGemmParams {
+  int64_t K = 0, N = 0;
+  DType x_dtype = DType::kUint8;
+  int32_t x_zero_point = 0;
+  bool quantized_output = false;
+  DType y_dtype = DType::kFloat32;
+  int32_t y_zero_point = 0;
+  bool relu = false;
+  std::vector<float> output_scales;  // 1 or N
+  bool has_bias = false;
+};
+
+class QGemmStep final : public Step {
+ public:
+  QGemmStep(dnnl::matmul::primitive_desc pd, std::shared_ptr<const memory> weights,
+            std::shared_ptr<const memory> bias)
+      : primitive_(pd), src_md_(pd.src_desc()), dst_md_(pd.dst_desc()),
+        scratchpad_md_(pd.scratchpad_desc()), weights_(std::move(weights)), bias_(std::move(bias)) {}
+
+  void Execute(const StepContext& c) const override {
+    const auto& eng = CpuEngine();
+    memory src(src_md_, eng, const_cast<void*>(c.inputs[0]));
+    memory dst(dst_md_, eng, c.outputs[0]);
+    memory scratch(scratchpad_md_, eng, c.scratchpad);
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src},
+                                         {DNNL_ARG_WEIGHTS, *weights_},
+                                         {DNNL_ARG_DST, dst},
+                                         {DNNL_ARG_SCRATCHPAD, scratch}};
+    if (bias_) args.emplace(DNNL_ARG_BIAS, *bias_);
+    primitive_.execute(c.stream, args);
+  }
+  size_t scratchpad_bytes() const override { return scratchpad_md_.get_size(); }
+
+ private:
+  const dnnl::matmul primitive_;
+  const memory::desc src_md_, dst_md_, scratchpad_md_;
+  const std::shared_ptr<const memory> weights_;
+  const std::shared_ptr<const memory> bias_;
+};
+
+class QGemmKernel final : public Kernel {
+ public:
+  // `weights_kn` is the constant s8 weight, viewed as logical [K,N] through `weights_md`
+  // (plain layout of the file); it is packed here, once.
+  static absl::StatusOr<std::unique_ptr<QGemmKernel>> Create(QGemmParams p, const Tensor& weights,
+                                                             memory::desc weights_md,
+                                                             std::vector<float> bias_acc) {
+    auto k = std::unique_ptr<QGemmKernel>(new QGemmKernel(std::move(p)));
+    const auto& eng = CpuEngine();
+    // Pack for a representative M; plans for other M reuse this layout when oneDNN
+    // accepts it (it depends on K, N and the ISA, not on M, for the matmul kernels here).
+    auto pd = k->MakePrimitiveDesc(1, memory::desc({k->p_.K, k->p_.N}, dt::s8, tag::any));
+    memory user(weights_md, eng, const_cast<void*>(weights.data()));
+    auto packed = std::make_shared<memory>(pd.weights_desc(), eng);
+    dnnl::stream s(eng);
+    dnnl::reorder(user, *packed).execute(s, user, *packed);
+    s.wait();
+    k->weights_ = packed;
+    k->plain_weights_ = std::make_shared<Tensor>(weights.Clone());
+    k->plain_weights_md_ = weights_md;
+    if (k->p_.has_bias) {
+      auto bias = std::make_shared<memory>(memory::desc({1, k->p_.N}, dt::f32, tag::ab), eng);
+      std::copy(bias_acc.begin(), bias_acc.end(), static_cast<float*>(bias->get_data_handle()));
+      k->bias_ = bias;
+    }
+    return k;
+  }
+
+  absl::StatusOr<PlannedStep> Plan(absl::Span<const ValueDesc> in) const override {
+    const ValueDesc& x = in[0];
+    if (x.dtype != p_.x_dtype) {
+      return absl::InvalidArgumentError(absl::StrCat("input must be ", DTypeName(p_.x_dtype),
+                                                     ", got ", DTypeName(x.dtype)));
+    }
+    if (x.shape.size() < 2 || x.shape.back() != p_.K) {
+      return absl::InvalidArgumentError(absl::StrCat("input shape ", ShapeToString(x.shape),
+                                                     " does not end in K = ", p_.K));
+    }
+    const int64_t M = NumElements(x.shape) / p_.K;
+    Shape out = x.shape;
+    out.back() = p_.N;
+    auto pd = MakePrimitiveDesc(M, weights_->get_desc(), /*allow_empty=*/true);
+    std::shared_ptr<const memory> weights = weights_;
+    if (!pd) {
+      // This M wants another weight layout: pack a copy for this plan (once per shape).
+      pd = MakePrimitiveDesc(M, memory::desc({p_.K, p_.N}, dt::s8, tag::any));
+      const auto& eng = CpuEngine();
+      memory user(plain_weights_md_, eng, const_cast<void*>(plain_weights_->data()));
+      auto packed = std::make_shared<memory>(pd.weights_desc(), eng);
+      dnnl::stream s(eng);
+      dnnl::reorder(user, *packed).execute(s, user, *packed);
+      s.wait();
+      weights = packed;
+    }
+    PlannedStep planned;
+    planned.step = std::make_unique<QGemmStep>(pd, weights, bias_);
+    planned.outputs = {ValueDesc{p_.quantized_output ? p_.y_dtype : DType::kFloat32, out}};
+    return planned;
+  }
+
+  bool is_int8() const override { return true; }
+
+ private:
+  explicit QGemmKernel(QGemmParams p) : p_(std::move(p)) {}
+
+  dnnl::matmul::primitive_desc MakePrimitiveDesc(int64_t M, const memory::desc& weights_md,
+                                                 bool allow_empty = false) const {
+    const auto& eng = CpuEngine();
+    memory::desc src({M, p_.K}, ToDnnl(p_.x_dtype), tag::ab);
+    memory::desc dst({M, p_.N}, p_.quantized_output ? ToDnnl(p_.y_dtype) : dt::f32, tag::ab);
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    attr.set_output_scales(p_.output_scales.size() > 1 ? 1 << 1 : 0, p_.output_scales);
+    if (p_.x_zero_point != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {p_.x_zero_point});
+    if (p_.quantized_output && p_.y_zero_point != 0) {
+      attr.set_zero_points(DNNL_ARG_DST, 0, {p_.y_zero_point});
+    }
+    if (p_.relu) {
+      dnnl::post_ops ops;
+      ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+      attr.set_post_ops(ops);
+    }
+    auto desc = p_.has_bias
+                    ? dnnl::matmul::desc(src, weights_md, memory::desc({1, p_.N}, dt::f32, tag::ab), dst)
+                    : dnnl::matmul::desc(src, weights_md, dst);
+    return dnnl::matmul::primitive_desc(desc, attr, eng, allow_empty);
+  }
+
+  const QGemmParams p_;
+  std::shared_ptr<const memory> weights_;  // packed at load
+  std::shared_ptr<const memory> bias_;     // accumulator-domain f32 bias, or null
+  std::shared_ptr<const Tensor> plain_weights_;  // for plans that need another layout
+  memory::desc plain_weights_md_;
+};
+
+absl::StatusOr<BuiltKernel> BuildQGemm(const ir::Node& node, const ir::Graph& graph) {
+  // Inputs: x_q, x_scale, x_zp, w_q, w_scale, w_zp, y_scale, y_zp, bias (QLinearMatMul's
+  // order plus a bias); everything but x_q is a constant.
+  auto x_scale = RequireConstant(node, graph, 1);
+  auto w = RequireConstant(node, graph, 3);
+  auto w_scale = RequireConstant(node, graph, 4);
+  for (const auto* s : {&x_scale, &w, &w_scale}) {
+    if (!s->ok()) return s->status();
+  }
+  QGemmParams p;
+  const Tensor* x_zp = graph.FindConstant(node.Input(2));
+  if (x_zp) {
+    p.x_dtype = x_zp->dtype();
+    p.x_zero_point = IntValues(*x_zp)[0];
+  }
+  if (p.x_dtype != DType::kUint8 && p.x_dtype != DType::kInt8) {
+    return absl::UnimplementedError("activation must be uint8 or int8");
+  }
+  const bool trans_b = node.GetInt("transB", 0) != 0;
+  if ((*w)->dtype() != DType::kInt8 || (*w)->shape().size() != 2) {
+    return absl::UnimplementedError("weights must be a 2-D int8 constant");
+  }
+  const Shape& ws = (*w)->shape();
+  p.K = trans_b ? ws[1] : ws[0];
+  p.N = trans_b ? ws[0] : ws[1];
+  if (const Tensor* wz = graph.FindConstant(node.Input(5))) {
+    for (int32_t z : IntValues(*wz)) {
+      if (z != 0) return absl::UnimplementedError("int8 weights need zero points of 0");
+    }
+  }
+  const std::vector<float> sx = FloatValues(**x_scale);
+  const std::vector<float> sw = FloatValues(**w_scale);
+  if (sx.size() != 1 || (sw.size() != 1 && static_cast<int64_t>(sw.size()) != p.N)) {
+    return absl::UnimplementedError(absl::StrCat(
+        "scales must be per-tensor (activation) and per-tensor or per-output-channel (weights: ",
+        p.N, " values), got ", sx.size(), " and ", sw.size()));
+  }
+  float sy = 1.f;
+  if (!node.Input(6).empty()) {
+    auto y_scale = RequireConstant(node, graph, 6);
+    if (!y_scale.ok()) return y_scale.status();
+    sy = FloatValues(**y_scale)[0];
+    p.quantized_output = true;
+    p.y_dtype = DType::kUint8;
+    if (const Tensor* yz = graph.FindConstant(node.Input(7))) {
+      p.y_dtype = yz->dtype();
+      p.y_zero_point = IntValues(*yz)[0];
+    }
+    if (p.y_dtype != DType::kUint8 && p.y_dtype != DType::kInt8) {
+      return absl::UnimplementedError("quantized output must be uint8 or int8");
+    }
+  }
+  p.relu = node.GetString("activation", "") == "Relu";
+  // os[n] = s_x·s_w[n] / s_y; the bias goes in the accumulator domain, b[n] / (s_x·s_w[n]).
+  std::vector<float> acc_scale(static_cast<size_t>(sw.size() == 1 ? 1 : p.N));
+  for (size_t n = 0; n < acc_scale.size(); ++n) acc_scale[n] = sx[0] * sw[n];
+  for (float s : acc_scale) p.output_scales.push_back(s / sy);
+  std::vector<float> bias_acc;
+  if (!node.Input(8).empty()) {
+    auto bias = RequireConstant(node, graph, 8);
+    if (!bias.ok()) return bias.status();
+    if ((*bias)->dtype() != DType::kFloat32 || (*bias)->num_elements() != p.N) {
+      return absl::UnimplementedError(absl::StrCat("bias must be float32 with N = ", p.N, " values"));
+    }
+    p.has_bias = true;
+    bias_acc = FloatValues(**bias);
+    for (int64_t n = 0; n < p.N; ++n) bias_acc[n] /= acc_scale[acc_scale.size() == 1 ? 0 : n];
+  }
+  memory::desc w_md({p.K, p.N}, dt::s8, trans_b ? tag::ba : tag::ab);
+  auto kernel = QGemmKernel::Create(std::move(p), **w, w_md, std::move(bias_acc));
+  if (!kernel.ok()) return kernel.status();
+  return BuiltKernel{std::move(*kernel), {node.Input(0)}};
+}
+
+}  // namespace
+
+void RegisterQGemmKernel(std::map<std::string, KernelBuilder>& registry) {
+  registry["q8.QGemm"] = BuildQGemm;
+}
+
+}  // namespace q8::engine::dnnl_backend

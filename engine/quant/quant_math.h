@@ -1,0 +1,62 @@
+// Scalar quantization math, written as the ONNX operator definitions state it. These are
+// the reference semantics: kernels on oneDNN must agree with them (tests check it), and
+// boundary ops (QuantizeLinear / DequantizeLinear on graph inputs and outputs) use them
+// directly.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "absl/types/span.h"
+
+namespace q8::engine::quant {
+
+// ONNX QuantizeLinear: y = saturate(round_half_to_even(x / scale) + zero_point).
+// std::nearbyint rounds half to even under the default FP environment, which the engine
+// never changes. NaN maps to zero_point clamped (ONNX leaves it undefined).
+template <typename Q>
+inline Q Quantize(float x, float scale, int32_t zero_point) {
+  float r = std::nearbyint(x / scale);
+  if (std::isnan(r)) r = 0.0f;
+  float v = r + static_cast<float>(zero_point);
+  constexpr float lo = static_cast<float>(std::numeric_limits<Q>::min());
+  constexpr float hi = static_cast<float>(std::numeric_limits<Q>::max());
+  v = v < lo ? lo : (v > hi ? hi : v);
+  return static_cast<Q>(v);
+}
+
+// ONNX DequantizeLinear: y = (x - zero_point) * scale.
+template <typename Q>
+inline float Dequantize(Q q, float scale, int32_t zero_point) {
+  return static_cast<float>(static_cast<int32_t>(q) - zero_point) * scale;
+}
+
+// How per-axis parameters map onto a row-major tensor: element i uses parameter
+// (i / inner) % channels, where inner is the product of the dims after `axis`.
+struct AxisLayout {
+  int64_t channels = 1;  // 1 for per-tensor
+  int64_t inner = 1;
+  int64_t ChannelOf(int64_t i) const { return channels == 1 ? 0 : (i / inner) % channels; }
+};
+AxisLayout MakeAxisLayout(absl::Span<const int64_t> shape, int axis, int64_t param_count);
+
+// Reference int8 matrix product with zero points, for any (u8|s8) × (u8|s8) → int32:
+//   acc[m][n] = Σ_k (a[m][k] - a_zp) · (b[k][n] - b_zp[n])   (b_zp per column or common)
+// a is [M,K] row-major; b is [K,N] row-major. Used by conformance fall-backs and tests.
+template <typename A, typename B>
+void ReferenceMatMulInt(const A* a, const B* b, int64_t M, int64_t K, int64_t N, int32_t a_zp,
+                        absl::Span<const int32_t> b_zp, int32_t* acc) {
+  for (int64_t m = 0; m < M; ++m) {
+    for (int64_t n = 0; n < N; ++n) {
+      const int32_t bz = b_zp.size() == 1 ? b_zp[0] : b_zp[n];
+      int32_t s = 0;
+      for (int64_t k = 0; k < K; ++k) {
+        s += (static_cast<int32_t>(a[m * K + k]) - a_zp) * (static_cast<int32_t>(b[k * N + n]) - bz);
+      }
+      acc[m * N + n] = s;
+    }
+  }
+}
+
+}  // namespace q8::engine::quant

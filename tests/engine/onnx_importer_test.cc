@@ -1,0 +1,158 @@
+#include "engine/import/onnx_importer.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "engine/engine.h"
+#include "tests/common/test_env.h"
+#include "tests/engine/onnx_test_models.h"
+
+namespace q8::engine {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using q8::testing::RequireFile;
+using q8::testing::SharedDir;
+
+std::string MlpQdq() { return RequireFile(SharedDir() + "/bench/models/mlp_qdq.onnx"); }
+
+TEST(OnnxImporterTest, ImportsTheQdqMlp) {
+  auto g = ImportOnnxFile(MlpQdq());
+  ASSERT_TRUE(g.ok()) << g.status();
+  ASSERT_EQ(g->inputs.size(), 1u);
+  EXPECT_EQ(g->inputs[0].name, "input");
+  EXPECT_EQ(g->inputs[0].dtype, DType::kFloat32);
+  EXPECT_EQ(*g->inputs[0].shape, (Shape{-1, 784}));  // symbolic batch "N"
+  ASSERT_EQ(g->outputs.size(), 1u);
+  EXPECT_EQ(g->outputs[0].name, "logits");
+  EXPECT_EQ(g->nodes.size(), 18u);
+  const Tensor* w = g->FindConstant("fc1.weight_quantized");
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->dtype(), DType::kInt8);
+  EXPECT_EQ(w->shape(), (Shape{1024, 784}));
+}
+
+TEST(OnnxImporterTest, MissingFileIsNotFoundAndNamesTheFile) {
+  auto m = LoadModel("/nonexistent/model.onnx");
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(m.status().message(), HasSubstr("/nonexistent/model.onnx"));
+}
+
+TEST(OnnxImporterTest, GarbageBytesAreInvalidArgument) {
+  auto g = ImportOnnxBytes("this is not a protobuf \xff\xff\xff", "bad.onnx");
+  EXPECT_EQ(g.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(g.status().message(), AllOf(HasSubstr("bad.onnx"), HasSubstr("ModelProto")));
+}
+
+TEST(OnnxImporterTest, UnsupportedOpNamesFileNodeAndOpType) {
+  auto m = q8::testing::MakeModel();
+  auto* g = m.mutable_graph();
+  q8::testing::AddInput(g, "x", onnx::TensorProto::FLOAT, {-1, 4});
+  q8::testing::AddNode(g, "Relu", "relu0", {"x"}, {"r"});
+  q8::testing::AddNode(g, "NonMaxSuppression", "nms_node", {"r"}, {"y"});
+  q8::testing::AddInput(g, "y", onnx::TensorProto::FLOAT, {-1, 4}, /*output=*/true);
+  const std::string path = q8::testing::WriteModel(m, "unsupported.onnx");
+  auto model = LoadModel(path);
+  EXPECT_EQ(model.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(model.status().message(),
+              AllOf(HasSubstr(path), HasSubstr("nms_node"), HasSubstr("NonMaxSuppression"),
+                    HasSubstr("Supported ops"), HasSubstr("QuantizeLinear")));
+}
+
+TEST(OnnxImporterTest, DanglingInputIsRejectedWithTheNodeName) {
+  auto m = q8::testing::MakeModel();
+  auto* g = m.mutable_graph();
+  q8::testing::AddInput(g, "x", onnx::TensorProto::FLOAT, {2});
+  q8::testing::AddNode(g, "Add", "add0", {"x", "nowhere"}, {"y"});
+  q8::testing::AddInput(g, "y", onnx::TensorProto::FLOAT, {2}, true);
+  auto imported = ImportOnnxBytes(m.SerializeAsString(), "dangling.onnx");
+  EXPECT_EQ(imported.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(imported.status().message(), AllOf(HasSubstr("add0"), HasSubstr("nowhere")));
+}
+
+TEST(OnnxImporterTest, ExternalDataIsRejectedNamingTheTensor) {
+  auto m = q8::testing::MakeModel();
+  auto* init = m.mutable_graph()->add_initializer();
+  init->set_name("big_weight");
+  init->set_data_type(onnx::TensorProto::FLOAT);
+  init->add_dims(4);
+  init->set_data_location(onnx::TensorProto::EXTERNAL);
+  auto imported = ImportOnnxBytes(m.SerializeAsString(), "ext.onnx");
+  EXPECT_EQ(imported.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(imported.status().message(), AllOf(HasSubstr("ext.onnx"), HasSubstr("big_weight")));
+}
+
+TEST(OnnxImporterTest, ConstantNodesBecomeConstants) {
+  auto m = q8::testing::MakeModel();
+  auto* g = m.mutable_graph();
+  q8::testing::AddInput(g, "x", onnx::TensorProto::FLOAT, {3});
+  auto* c = q8::testing::AddNode(g, "Constant", "c0", {}, {"k"});
+  auto* a = c->add_attribute();
+  a->set_name("value_floats");
+  a->set_type(onnx::AttributeProto::FLOATS);
+  for (float v : {1.f, 2.f, 3.f}) a->add_floats(v);
+  q8::testing::AddNode(g, "Add", "add0", {"x", "k"}, {"y"});
+  q8::testing::AddInput(g, "y", onnx::TensorProto::FLOAT, {3}, true);
+  auto imported = ImportOnnxBytes(m.SerializeAsString(), "const.onnx");
+  ASSERT_TRUE(imported.ok()) << imported.status();
+  EXPECT_EQ(imported->nodes.size(), 1u);
+  const Tensor* k = imported->FindConstant("k");
+  ASSERT_NE(k, nullptr);
+  EXPECT_EQ(k->data_as<float>()[2], 3.f);
+
+  // And the model runs: y = x + k.
+  auto model = LoadModel(q8::testing::WriteModel(m, "const.onnx"));
+  ASSERT_TRUE(model.ok()) << model.status();
+  float x[] = {10, 20, 30};
+  RunContext ctx;
+  auto y = (*model)->Run(ctx, {TensorView{DType::kFloat32, {3}, x}});
+  ASSERT_TRUE(y.ok()) << y.status();
+  EXPECT_EQ((*y)[0].data_as<float>()[0], 11.f);
+  EXPECT_EQ((*y)[0].data_as<float>()[2], 33.f);
+}
+
+TEST(ModelInfoTest, DescribesBoundaryQuantizationAndProducers) {
+  auto model = LoadModel(MlpQdq());
+  ASSERT_TRUE(model.ok()) << model.status();
+  const ModelInfo& info = (*model)->info();
+  EXPECT_EQ(info.format, "onnx");
+  EXPECT_EQ(info.num_int8_kernels, 3);  // fc1..fc3 on int8 oneDNN matmul
+  ASSERT_EQ(info.inputs.size(), 1u);
+  ASSERT_TRUE(info.inputs[0].quant.has_value()) << "input is quantized by input_QuantizeLinear";
+  EXPECT_EQ(info.inputs[0].quant->storage, DType::kUint8);
+  EXPECT_EQ(info.inputs[0].quant->scales.size(), 1u);
+  EXPECT_GT(info.inputs[0].quant->scales[0], 0.f);
+  EXPECT_EQ(info.outputs[0].name, "logits");
+  EXPECT_EQ(info.outputs[0].producer_op, "Identity");
+  EXPECT_EQ(info.outputs[0].dtype, DType::kFloat32);
+  bool found = false;
+  for (const auto& t : info.tensors) {
+    if (t.name == "/fc1/Relu_output_0_QuantizeLinear_Output") {
+      found = true;
+      EXPECT_EQ(t.dtype, DType::kUint8);
+      EXPECT_EQ(t.producer_op, "QuantizeLinear");
+      ASSERT_TRUE(t.quant.has_value());
+    }
+  }
+  EXPECT_TRUE(found) << "every named tensor is described";
+}
+
+TEST(RunValidationTest, WrongDtypeAndShapeAreInvalidArgumentWithExpectations) {
+  auto model = LoadModel(MlpQdq());
+  ASSERT_TRUE(model.ok()) << model.status();
+  RunContext ctx;
+  std::vector<int32_t> ints(784);
+  auto r = (*model)->Run(ctx, {TensorView{DType::kInt32, {1, 784}, ints.data()}});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(), AllOf(HasSubstr("'input'"), HasSubstr("float32"), HasSubstr("int32")));
+  std::vector<float> f(780);
+  r = (*model)->Run(ctx, {TensorView{DType::kFloat32, {1, 780}, f.data()}});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(), AllOf(HasSubstr("[?,784]"), HasSubstr("[1,780]")));
+  r = (*model)->Run(ctx, {});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace q8::engine

@@ -1,0 +1,61 @@
+#include "engine/quant/quant_math.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace q8::engine::quant {
+namespace {
+
+TEST(QuantizeTest, RoundsHalfToEvenAsOnnxSpecifies) {
+  // ONNX QuantizeLinear rounds halves to even: 2.5 → 2, 3.5 → 4, -2.5 → -2.
+  EXPECT_EQ(Quantize<int8_t>(2.5f, 1.f, 0), 2);
+  EXPECT_EQ(Quantize<int8_t>(3.5f, 1.f, 0), 4);
+  EXPECT_EQ(Quantize<int8_t>(-2.5f, 1.f, 0), -2);
+  EXPECT_EQ(Quantize<int8_t>(-3.5f, 1.f, 0), -4);
+  EXPECT_EQ(Quantize<uint8_t>(0.5f, 1.f, 10), 10);
+  EXPECT_EQ(Quantize<uint8_t>(1.5f, 1.f, 10), 12);
+}
+
+TEST(QuantizeTest, SaturatesToTheStorageRange) {
+  EXPECT_EQ(Quantize<uint8_t>(1000.f, 1.f, 0), 255);
+  EXPECT_EQ(Quantize<uint8_t>(-1000.f, 1.f, 128), 0);
+  EXPECT_EQ(Quantize<int8_t>(1000.f, 0.5f, 0), 127);
+  EXPECT_EQ(Quantize<int8_t>(-1000.f, 0.5f, 0), -128);
+}
+
+TEST(QuantizeTest, AppliesScaleAndZeroPoint) {
+  // y = round(x / s) + z
+  EXPECT_EQ(Quantize<uint8_t>(0.2f, 0.1f, 128), 130);
+  EXPECT_EQ(Quantize<int8_t>(-0.35f, 0.1f, 3), -1);  // -3.5 → -4 (even), +3 → -1
+}
+
+TEST(DequantizeTest, SubtractsZeroPointThenScales) {
+  EXPECT_FLOAT_EQ(Dequantize<uint8_t>(130, 0.1f, 128), 0.2f);
+  EXPECT_FLOAT_EQ(Dequantize<int8_t>(-128, 0.5f, 0), -64.f);
+  EXPECT_FLOAT_EQ(Dequantize<int32_t>(-1000, 0.001f, 0), -1.f);
+}
+
+TEST(AxisLayoutTest, MapsElementsToChannels) {
+  // Shape [2,3,4], per-channel on axis 1: element (n,c,w) uses channel c.
+  AxisLayout l = MakeAxisLayout({2, 3, 4}, 1, 3);
+  EXPECT_EQ(l.ChannelOf(0), 0);
+  EXPECT_EQ(l.ChannelOf(4), 1);
+  EXPECT_EQ(l.ChannelOf(11), 2);
+  EXPECT_EQ(l.ChannelOf(12), 0);  // next n
+  EXPECT_EQ(MakeAxisLayout({2, 3}, 1, 1).ChannelOf(5), 0);  // per-tensor
+}
+
+TEST(ReferenceMatMulIntTest, SubtractsZeroPoints) {
+  // [1,2] @ [2,2] with a_zp = 1, b_zp = {0, 2}.
+  const uint8_t a[] = {3, 5};
+  const int8_t b[] = {1, 4, 2, 6};
+  const std::vector<int32_t> bz{0, 2};
+  int32_t acc[2];
+  ReferenceMatMulInt(a, b, 1, 2, 2, 1, bz, acc);
+  EXPECT_EQ(acc[0], (3 - 1) * 1 + (5 - 1) * 2);
+  EXPECT_EQ(acc[1], (3 - 1) * (4 - 2) + (5 - 1) * (6 - 2));
+}
+
+}  // namespace
+}  // namespace q8::engine::quant
