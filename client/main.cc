@@ -1,0 +1,146 @@
+// q8c: command-line client for q8serve (and any TF Serving / KServe v2
+// server). Dispatches to one command per file (commands_*.cc).
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "client/args.h"
+#include "client/commands.h"
+#include "client/rpc.h"
+
+namespace q8::client {
+namespace {
+
+constexpr absl::string_view kOverview = R"(usage: q8c COMMAND [FLAGS]
+
+Commands:
+  predict    run a model on .npy / JSON inputs, print outputs as JSON
+  metadata   print a model's signatures (TF Serving) or metadata (KServe)
+  signature  print how q8serve binds a signature to the model's tensors
+  health     gRPC health check; exit 0 only when SERVING
+  help       q8c help COMMAND shows that command's flags
+
+Flags take --name=value or --name value. Exit codes: 0 success, 1 RPC error
+(code and message on stderr), bad response or not SERVING, 2 usage error or
+unreadable input.
+)";
+
+const std::vector<Command>& Commands() {
+  static const std::vector<Command>* commands = new std::vector<Command>{
+      {"predict",
+       R"(usage: q8c predict --target=HOST:PORT --model=NAME [--version=N]
+           [--signature=NAME] [--api=tfs|kserve]
+           [--input NAME=FILE.npy ...] [--json-input=FILE_OR_INLINE]
+           [--dtype NAME=TYPE ...] [--output-filter=a,b]
+           [--output-dir=DIR] [--timeout-ms=N]
+
+  --api          tfs (default): TF Serving PredictionService/Predict with
+                 tensor_content; kserve: GRPCInferenceService/ModelInfer with
+                 raw_input_contents.
+  --input        NAME=FILE.npy; dtypes bool, int8, uint8, int16, uint16,
+                 int32, uint32, int64, uint64, float16, float32, float64;
+                 little-endian, C order; npy format 1.x/2.x/3.x. Repeatable.
+  --json-input   a file, or inline JSON if it starts with '{':
+                 {"images": [[0.1, 0.2], [0.3, 0.4]]}. Shapes come from the
+                 nesting; numbers are float32, booleans bool, unless --dtype.
+  --dtype        NAME=TYPE for a JSON input, e.g. --dtype ids=int64.
+  --output-filter  comma-separated output names (default: all).
+  --output-dir   also write each output to DIR/NAME.npy.
+  --version      model version (default: the server's latest).
+  --timeout-ms   RPC deadline (default 30000; 0 = none).
+
+Prints {"model":..,"version":..,"outputs":{"NAME":{"dtype":..,"shape":[..],
+"data":[..row-major..]}}}.
+)",
+       {"target", "model", "version", "signature", "api", "input", "json-input", "dtype",
+        "output-filter", "output-dir", "timeout-ms"},
+       {"input", "dtype"},
+       RunPredict},
+      {"metadata",
+       R"(usage: q8c metadata --target=HOST:PORT --model=NAME [--version=N]
+           [--api=tfs|kserve] [--timeout-ms=N]
+
+  tfs (default): GetModelMetadata with metadata_field "signature_def";
+  kserve: ModelMetadata. Prints JSON.
+)",
+       {"target", "model", "version", "api", "timeout-ms"},
+       {},
+       RunMetadata},
+      {"signature",
+       R"(usage: q8c signature --target=HOST:PORT --model=NAME [--version=N]
+           [--signature=NAME] [--timeout-ms=N]
+
+  q8serve.v1.Q8Serve/GetSignature: each logical input/output with its engine
+  tensor, dtype, shape, quantization and binding rule. Version 0 or absent =
+  latest; signature absent = serving_default. Prints JSON.
+)",
+       {"target", "model", "version", "signature", "timeout-ms"},
+       {},
+       RunSignature},
+      {"health",
+       R"(usage: q8c health --target=HOST:PORT [--service=NAME] [--timeout-ms=N]
+
+  grpc.health.v1.Health/Check (empty service = whole server). Prints
+  SERVING, NOT_SERVING, UNKNOWN or SERVICE_UNKNOWN; exit 0 only for SERVING.
+  Default timeout 5000 ms.
+)",
+       {"target", "service", "timeout-ms"},
+       {},
+       RunHealth},
+  };
+  return *commands;
+}
+
+const Command* Find(absl::string_view name) {
+  for (const Command& c : Commands()) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+int UsageError(absl::string_view message) {
+  std::cerr << "q8c: " << message << "\n(q8c help COMMAND lists its flags)\n";
+  return kExitUsage;
+}
+
+int Main(int argc, char** argv) {
+  std::vector<std::string> rest(argv + (argc > 0 ? 1 : 0), argv + argc);
+  if (rest.empty()) {
+    std::cerr << kOverview;
+    return kExitUsage;
+  }
+  const std::string cmd = rest.front();
+  rest.erase(rest.begin());
+  if (cmd == "help" || cmd == "--help" || cmd == "-h") {
+    if (!rest.empty()) {
+      if (const Command* c = Find(rest.front())) {
+        std::cout << c->usage;
+        return kExitOk;
+      }
+      return UsageError("unknown command '" + rest.front() + "'");
+    }
+    std::cout << kOverview;
+    return kExitOk;
+  }
+  const Command* c = Find(cmd);
+  if (c == nullptr) return UsageError("unknown command '" + cmd + "'");
+  for (const std::string& a : rest) {
+    if (a == "--help" || a == "-h") {
+      std::cout << c->usage;
+      return kExitOk;
+    }
+  }
+  absl::StatusOr<Args> args = Args::Parse(rest, c->flags, c->repeatable);
+  if (!args.ok()) {
+    std::cerr << "q8c " << cmd << ": " << args.status().message() << "\n\n" << c->usage;
+    return kExitUsage;
+  }
+  return c->run(*args);
+}
+
+}  // namespace q8::client
+
+int main(int argc, char** argv) { return q8::client::Main(argc, argv); }
