@@ -1,0 +1,173 @@
+#include "server/api/kserve_service.h"
+
+#include <algorithm>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "server/api/grpc_status.h"
+#include "server/api/kserve_tensor_codec.h"
+
+namespace q8::server {
+namespace {
+
+// KServe versions are strings; "" lets the server choose (latest).
+absl::StatusOr<std::optional<int64_t>> ParseVersion(const std::string& version) {
+  if (version.empty()) return std::optional<int64_t>();
+  int64_t v = 0;
+  if (!std::all_of(version.begin(), version.end(), absl::ascii_isdigit) ||
+      !absl::SimpleAtoi(version, &v) || v <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("model version '", version,
+                     "' is not a positive integer (leave it empty for the "
+                     "latest version)"));
+  }
+  return std::optional<int64_t>(v);
+}
+
+void FillMetadata(const SignatureTensor& t, inference::ModelMetadataResponse::TensorMetadata* out) {
+  out->set_name(t.logical_name);
+  out->set_datatype(std::string(DTypeToKServe(t.info.dtype)));
+  for (int64_t d : t.info.shape) out->add_shape(d);  // -1 stays -1: variable size
+}
+
+template <typename Body>
+grpc::ServerUnaryReactor* Respond(grpc::CallbackServerContext* context, Body&& body) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(GuardedCall(std::forward<Body>(body)));
+  return reactor;
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* KServeService::ServerLive(grpc::CallbackServerContext* context,
+                                                    const inference::ServerLiveRequest*,
+                                                    inference::ServerLiveResponse* response) {
+  // Answering at all means the process is live.
+  return Respond(context, [&] {
+    response->set_live(true);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* KServeService::ServerReady(grpc::CallbackServerContext* context,
+                                                     const inference::ServerReadyRequest*,
+                                                     inference::ServerReadyResponse* response) {
+  return Respond(context, [&] {
+    response->set_ready(core_->repository().Snapshot()->AnyServing());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* KServeService::ModelReady(grpc::CallbackServerContext* context,
+                                                    const inference::ModelReadyRequest* request,
+                                                    inference::ModelReadyResponse* response) {
+  return Respond(context, [&] { return DoModelReady(*request, response); });
+}
+
+grpc::ServerUnaryReactor* KServeService::ServerMetadata(
+    grpc::CallbackServerContext* context, const inference::ServerMetadataRequest*,
+    inference::ServerMetadataResponse* response) {
+  return Respond(context, [&] {
+    response->set_name("q8serve");
+    response->set_version(server_version_);
+    // No protocol extensions (Triton's "model_repository", "statistics", ...) yet.
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* KServeService::ModelMetadata(
+    grpc::CallbackServerContext* context, const inference::ModelMetadataRequest* request,
+    inference::ModelMetadataResponse* response) {
+  return Respond(context, [&] { return DoModelMetadata(*request, response); });
+}
+
+grpc::ServerUnaryReactor* KServeService::ModelInfer(grpc::CallbackServerContext* context,
+                                                    const inference::ModelInferRequest* request,
+                                                    inference::ModelInferResponse* response) {
+  return Respond(context, [&] { return DoModelInfer(*request, response); });
+}
+
+absl::Status KServeService::DoModelReady(const inference::ModelReadyRequest& request,
+                                         inference::ModelReadyResponse* response) const {
+  absl::StatusOr<std::optional<int64_t>> version = ParseVersion(request.version());
+  if (!version.ok()) return version.status();
+  // Not ready (rather than an error) for unknown models or versions, as Triton answers:
+  // readiness probes want a yes/no.
+  response->set_ready(core_->repository().Snapshot()->Find(request.name(), *version).ok());
+  return absl::OkStatus();
+}
+
+absl::Status KServeService::DoModelMetadata(const inference::ModelMetadataRequest& request,
+                                            inference::ModelMetadataResponse* response) const {
+  absl::StatusOr<std::optional<int64_t>> version = ParseVersion(request.version());
+  if (!version.ok()) return version.status();
+  std::shared_ptr<const ServingMap> map = core_->repository().Snapshot();
+  absl::StatusOr<std::shared_ptr<const Servable>> servable = map->Find(request.name(), *version);
+  if (!servable.ok()) return servable.status();
+  const Signature* signature = (*servable)->FindSignature(kDefaultSignatureName);
+  if (signature == nullptr) {
+    return absl::NotFoundError(absl::StrCat("model '", request.name(), "' has no signature '",
+                                            kDefaultSignatureName, "'"));
+  }
+  response->set_name((*servable)->name);
+  for (const auto& [v, s] : map->FindModel(request.name())->serving) {
+    response->add_versions(absl::StrCat(v));
+  }
+  response->set_platform(kKServePlatform);
+  for (const SignatureTensor& t : signature->inputs) FillMetadata(t, response->add_inputs());
+  for (const SignatureTensor& t : signature->outputs) FillMetadata(t, response->add_outputs());
+  return absl::OkStatus();
+}
+
+absl::Status KServeService::DoModelInfer(const inference::ModelInferRequest& request,
+                                         inference::ModelInferResponse* response) const {
+  InferenceRequest inference;
+  inference.api = Api::kKServe;
+  inference.model_name = request.model_name();
+  absl::Status decoded = [&]() -> absl::Status {
+    if (request.model_name().empty()) {
+      return absl::InvalidArgumentError("model_name is required");
+    }
+    absl::StatusOr<std::optional<int64_t>> version = ParseVersion(request.model_version());
+    if (!version.ok()) return version.status();
+    inference.version = *version;
+    const bool raw = request.raw_input_contents_size() > 0;
+    if (raw && request.raw_input_contents_size() != request.inputs_size()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "raw_input_contents has ", request.raw_input_contents_size(), " entries for ",
+          request.inputs_size(), " inputs; send one per input, in input order, or none"));
+    }
+    for (int i = 0; i < request.inputs_size(); ++i) {
+      const auto& input = request.inputs(i);
+      absl::StatusOr<engine::Tensor> tensor =
+          DecodeInferInput(input, raw ? &request.raw_input_contents(i) : nullptr);
+      if (!tensor.ok()) return tensor.status();
+      if (absl::Status s = inference.AddInput(input.name(), *std::move(tensor)); !s.ok()) {
+        return s;
+      }
+    }
+    for (const auto& output : request.outputs()) inference.output_names.push_back(output.name());
+    return absl::OkStatus();
+  }();
+  if (!decoded.ok()) {
+    core_->RecordRejected(inference.model_name, inference.api, decoded);
+    return decoded;
+  }
+
+  absl::StatusOr<InferenceResponse> result = core_->Predict(inference);
+  if (!result.ok()) return result.status();
+  response->set_model_name(result->model_name);
+  response->set_model_version(absl::StrCat(result->version));
+  response->set_id(request.id());
+  for (const NamedTensor& out : result->outputs) {
+    absl::Status s = EncodeInferOutput(out.name, out.tensor, response->add_outputs(),
+                                       response->add_raw_output_contents());
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace q8::server

@@ -1,0 +1,57 @@
+// inference.GRPCInferenceService (KServe v2 / Triton gRPC protocol): liveness,
+// readiness, metadata and ModelInfer.
+//
+// Thread-safe (stateless apart from the thread-safe PredictCore). Handlers run inline on
+// gRPC's callback threads. `core` must outlive the service.
+#pragma once
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "kserve/grpc_service.grpc.pb.h"
+#include "server/inference/predict_core.h"
+
+namespace q8::server {
+
+// ModelMetadata.platform of every model.
+inline constexpr char kKServePlatform[] = "onnx_int8";
+
+class KServeService final : public inference::GRPCInferenceService::CallbackService {
+ public:
+  // `server_version` is reported by ServerMetadata.
+  KServeService(const PredictCore* core, std::string server_version)
+      : core_(core), server_version_(std::move(server_version)) {}
+
+  grpc::ServerUnaryReactor* ServerLive(grpc::CallbackServerContext* context,
+                                       const inference::ServerLiveRequest* request,
+                                       inference::ServerLiveResponse* response) override;
+  grpc::ServerUnaryReactor* ServerReady(grpc::CallbackServerContext* context,
+                                        const inference::ServerReadyRequest* request,
+                                        inference::ServerReadyResponse* response) override;
+  grpc::ServerUnaryReactor* ModelReady(grpc::CallbackServerContext* context,
+                                       const inference::ModelReadyRequest* request,
+                                       inference::ModelReadyResponse* response) override;
+  grpc::ServerUnaryReactor* ServerMetadata(grpc::CallbackServerContext* context,
+                                           const inference::ServerMetadataRequest* request,
+                                           inference::ServerMetadataResponse* response) override;
+  grpc::ServerUnaryReactor* ModelMetadata(grpc::CallbackServerContext* context,
+                                          const inference::ModelMetadataRequest* request,
+                                          inference::ModelMetadataResponse* response) override;
+  grpc::ServerUnaryReactor* ModelInfer(grpc::CallbackServerContext* context,
+                                       const inference::ModelInferRequest* request,
+                                       inference::ModelInferResponse* response) override;
+
+  // Handler bodies without gRPC (tests call these directly).
+  absl::Status DoModelReady(const inference::ModelReadyRequest& request,
+                            inference::ModelReadyResponse* response) const;
+  absl::Status DoModelMetadata(const inference::ModelMetadataRequest& request,
+                               inference::ModelMetadataResponse* response) const;
+  absl::Status DoModelInfer(const inference::ModelInferRequest& request,
+                            inference::ModelInferResponse* response) const;
+
+ private:
+  const PredictCore* const core_;
+  const std::string server_version_;
+};
+
+}  // namespace q8::server

@@ -1,0 +1,29 @@
+// q8serve.v1.Q8Serve: GetSignature, which explains how a signature's logical names are
+// bound to the engine's tensors (dtype, shape, quantization, rule, why).
+//
+// Thread-safe. `repository` must outlive the service.
+#pragma once
+
+#include "absl/status/status.h"
+#include "q8serve/v1/q8serve.grpc.pb.h"
+#include "server/repository/model_repository.h"
+
+namespace q8::server {
+
+class Q8ServeService final : public q8serve::v1::Q8Serve::CallbackService {
+ public:
+  explicit Q8ServeService(const ModelRepository* repository) : repository_(repository) {}
+
+  grpc::ServerUnaryReactor* GetSignature(grpc::CallbackServerContext* context,
+                                         const q8serve::v1::GetSignatureRequest* request,
+                                         q8serve::v1::GetSignatureResponse* response) override;
+
+  // Handler body without gRPC. NOT_FOUND for an unknown model, version or signature.
+  absl::Status DoGetSignature(const q8serve::v1::GetSignatureRequest& request,
+                              q8serve::v1::GetSignatureResponse* response) const;
+
+ private:
+  const ModelRepository* const repository_;
+};
+
+}  // namespace q8::server

@@ -1,0 +1,113 @@
+// Prometheus metrics of the server.
+//
+// Metrics owns the registry (the one mutable global the server has; Server creates it
+// and hands it down, nothing reaches it through a static) and, once Serve() is called,
+// the HTTP exposer answering GET /metrics.
+//
+// Families:
+//   q8serve_requests_total{model,version,api,status}        counter
+//   q8serve_request_duration_seconds{model,api}              histogram
+//   q8serve_model_load_duration_seconds{model,version}       gauge
+//   q8serve_model_state{model,version,state}                 gauge, 1 for the current state
+//   q8serve_model_load_failures_total{model}                 counter
+//
+// Thread-safety: every method is thread-safe (prometheus-cpp metrics are atomic and
+// families lock on Add). ModelMetrics handles are made once per model version at load,
+// so the success path of a request never looks a metric up by its labels.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "prometheus/counter.h"
+#include "prometheus/exposer.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+#include "server/repository/version_state.h"
+
+namespace q8::server {
+
+// Which wire API a request came in through (the `api` label).
+enum class Api { kTfServing = 0, kKServe = 1 };
+inline constexpr int kNumApis = 2;
+// "tfserving" / "kserve".
+absl::string_view ApiName(Api api);
+
+class Metrics;
+
+// Request metric handles of one model version. Owned by Metrics (stable address for
+// Metrics' lifetime); thread-safe.
+class ModelMetrics {
+ public:
+  // Counts one finished request and, for OK ones, observes its duration.
+  void RecordRequest(Api api, absl::StatusCode code, double seconds);
+
+ private:
+  friend class Metrics;
+  Metrics* metrics_ = nullptr;
+  std::string model_;
+  std::string version_;
+  // Hot-path handles, indexed by Api.
+  std::array<prometheus::Counter*, kNumApis> ok_{};
+  std::array<prometheus::Histogram*, kNumApis> duration_{};
+};
+
+class Metrics {
+ public:
+  Metrics();
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  // Starts serving GET /metrics on host:port (port 0 = any free port) and returns the
+  // bound port. Call at most once. Fails with UNAVAILABLE if the port cannot be bound.
+  absl::StatusOr<int> Serve(const std::string& host, int port);
+
+  // Handles for one model version, created on first call; the pointer stays valid for
+  // the lifetime of this Metrics.
+  ModelMetrics* ForModel(absl::string_view model, int64_t version);
+
+  // A request that never reached a servable (unknown model or version, or rejected by
+  // a codec before the model was known). `model`/`version` may be empty.
+  void RecordUnmatchedRequest(absl::string_view model, absl::string_view version, Api api,
+                              absl::StatusCode code, double seconds);
+
+  // Sets q8serve_model_state to 1 for `state` and 0 for the other states.
+  void SetModelState(absl::string_view model, int64_t version, VersionState state);
+  void RecordModelLoad(absl::string_view model, int64_t version, double seconds);
+  void RecordModelLoadFailure(absl::string_view model);
+
+  prometheus::Registry& registry() { return *registry_; }
+
+ private:
+  friend class ModelMetrics;
+  void RecordRequestSlow(absl::string_view model, absl::string_view version, Api api,
+                         absl::StatusCode code, double seconds);
+
+  const std::shared_ptr<prometheus::Registry> registry_;
+  // Families live inside registry_; these pointers are constant after construction.
+  prometheus::Family<prometheus::Counter>* const requests_;
+  prometheus::Family<prometheus::Histogram>* const request_duration_;
+  prometheus::Family<prometheus::Gauge>* const load_duration_;
+  prometheus::Family<prometheus::Gauge>* const model_state_;
+  prometheus::Family<prometheus::Counter>* const load_failures_;
+
+  absl::Mutex mu_;
+  // Keyed by "model\0version"; node-based so handles keep their address.
+  std::map<std::string, std::unique_ptr<ModelMetrics>, std::less<>> models_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<prometheus::Exposer> exposer_ ABSL_GUARDED_BY(mu_);
+};
+
+// Bucket bounds of q8serve_request_duration_seconds: 100 µs to 10 s, roughly 1-2.5-5.
+const prometheus::Histogram::BucketBoundaries& RequestDurationBuckets();
+
+}  // namespace q8::server

@@ -1,0 +1,122 @@
+#include "server/options.h"
+
+#include <functional>
+#include <map>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
+
+namespace q8::server {
+namespace {
+
+absl::Status ParseInt(absl::string_view flag, const std::string& value, int min, int max,
+                      int* out) {
+  int v = 0;
+  if (!absl::SimpleAtoi(value, &v) || v < min || v > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, "=", value, ": expected an integer in [", min, ", ", max, "]"));
+  }
+  *out = v;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string Usage() {
+  return "usage: q8serve --model-repository=DIR [--grpc-port=8500] [--metrics-port=8502]\n"
+         "               [--host=0.0.0.0] [--threads=0] [--ready-file=PATH]\n"
+         "               [--log-level=info]\n"
+         "  --model-repository  models as DIR/<model>/<version>/model.onnx (required)\n"
+         "  --grpc-port         gRPC port (TF Serving, KServe v2, q8serve.v1); 0 = any free\n"
+         "  --metrics-port      Prometheus GET /metrics port; 0 = any free\n"
+         "  --host              address to bind both listeners\n"
+         "  --threads           threads per model run; 0 = all cores\n"
+         "  --ready-file        write {\"grpc_port\":N,\"metrics_port\":M} here when serving\n"
+         "  --log-level         trace|debug|info|warn|error|critical|off\n";
+}
+
+absl::StatusOr<ServerOptions> ParseOptions(const std::vector<std::string>& args) {
+  ServerOptions options;
+  using Setter = std::function<absl::Status(const std::string&)>;
+  const std::map<std::string, Setter, std::less<>> setters = {
+      {"model-repository",
+       [&](const std::string& v) {
+         options.model_repository = v;
+         return absl::OkStatus();
+       }},
+      {"host",
+       [&](const std::string& v) {
+         options.host = v;
+         return absl::OkStatus();
+       }},
+      {"grpc-port",
+       [&](const std::string& v) {
+         return ParseInt("grpc-port", v, 0, 65535, &options.grpc_port);
+       }},
+      {"metrics-port",
+       [&](const std::string& v) {
+         return ParseInt("metrics-port", v, 0, 65535, &options.metrics_port);
+       }},
+      {"threads",
+       [&](const std::string& v) { return ParseInt("threads", v, 0, 4096, &options.threads); }},
+      {"ready-file",
+       [&](const std::string& v) {
+         options.ready_file = v;
+         return absl::OkStatus();
+       }},
+      {"log-level",
+       [&](const std::string& v) {
+         static constexpr absl::string_view kLevels[] = {"trace", "debug",    "info", "warn",
+                                                         "error", "critical", "off"};
+         for (absl::string_view level : kLevels) {
+           if (v == level) {
+             options.log_level = v;
+             return absl::OkStatus();
+           }
+         }
+         return absl::InvalidArgumentError(
+             absl::StrCat("--log-level=", v, ": expected one of ", absl::StrJoin(kLevels, ", ")));
+       }},
+  };
+
+  for (size_t i = 0; i < args.size(); ++i) {
+    absl::string_view arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      options.help = true;
+      return options;
+    }
+    if (arg.substr(0, 2) != "--") {
+      return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", arg, "'"));
+    }
+    arg.remove_prefix(2);
+    std::string name;
+    std::string value;
+    if (size_t eq = arg.find('='); eq != absl::string_view::npos) {
+      name = std::string(arg.substr(0, eq));
+      value = std::string(arg.substr(eq + 1));
+    } else {
+      name = std::string(arg);
+      if (i + 1 >= args.size()) {
+        return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
+      }
+      value = args[++i];
+    }
+    auto it = setters.find(name);
+    if (it == setters.end()) {
+      std::vector<absl::string_view> known;
+      for (const auto& [flag, setter] : setters) known.push_back(flag);
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown flag --", name, "; known: --", absl::StrJoin(known, ", --")));
+    }
+    if (absl::Status s = it->second(value); !s.ok()) return s;
+  }
+  if (options.model_repository.empty()) {
+    return absl::InvalidArgumentError("--model-repository is required");
+  }
+  return options;
+}
+
+}  // namespace q8::server

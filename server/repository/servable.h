@@ -1,0 +1,40 @@
+// A Servable: one loaded version of one model, with its signatures.
+//
+// Immutable once published (shared as shared_ptr<const Servable>); the only mutable
+// part is the RunContext pool, which is internally synchronised. A request holds its
+// Servable only while it runs, so an unloaded version is destroyed when its last
+// request finishes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "engine/engine.h"
+#include "server/inference/run_context_pool.h"
+#include "server/metrics/metrics.h"
+#include "server/signature/signature.h"
+
+namespace q8::server {
+
+struct Servable {
+  std::string name;     // model name (the repository directory)
+  int64_t version = 0;  // positive
+  std::string path;     // model file it was loaded from
+  std::shared_ptr<const engine::Model> model;
+  std::map<std::string, Signature, std::less<>> signatures;  // by signature name
+  // Request metric handles, owned by Metrics. Null when no metrics are kept (tests).
+  ModelMetrics* metrics = nullptr;
+  // Pointer so that a const Servable can still lease contexts; never null.
+  std::unique_ptr<RunContextPool> contexts = std::make_unique<RunContextPool>();
+
+  // nullptr when absent; "" means kDefaultSignatureName.
+  const Signature* FindSignature(absl::string_view signature_name) const;
+  // "{serving_default}" for error messages.
+  std::string SignatureNames() const;
+};
+
+}  // namespace q8::server
