@@ -42,6 +42,40 @@ absl::StatusOr<quant::AxisLayout> ParamLayout(const ValueDesc& x, const ValueDes
   return quant::MakeAxisLayout(x.shape, *axis, count);
 }
 
+// The loops below dispatch on types once per call, not per element, and walk per-axis
+// parameters as outer × channel × inner blocks so the inner loop has one scale.
+template <typename Fn>
+void ForEachChannelBlock(int64_t n, const quant::AxisLayout& l, Fn&& fn) {
+  if (l.channels == 1) {
+    fn(int64_t{0}, int64_t{0}, n);
+    return;
+  }
+  const int64_t block = l.inner, outer = n / (l.channels * l.inner);
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int64_t c = 0; c < l.channels; ++c) fn(c, (o * l.channels + c) * block, block);
+  }
+}
+
+template <typename Q>
+void QuantizeLoop(const float* x, int64_t n, const float* scale, const Q* zp,
+                  const quant::AxisLayout& l, Q* y) {
+  ForEachChannelBlock(n, l, [&](int64_t c, int64_t begin, int64_t count) {
+    const float s = scale[c];
+    const int32_t z = zp ? zp[c] : 0;
+    for (int64_t i = begin; i < begin + count; ++i) y[i] = quant::Quantize<Q>(x[i], s, z);
+  });
+}
+
+template <typename Q>
+void DequantizeLoop(const Q* x, int64_t n, const float* scale, const Q* zp,
+                    const quant::AxisLayout& l, float* y) {
+  ForEachChannelBlock(n, l, [&](int64_t c, int64_t begin, int64_t count) {
+    const float s = scale[c];
+    const int32_t z = zp ? static_cast<int32_t>(zp[c]) : 0;
+    for (int64_t i = begin; i < begin + count; ++i) y[i] = quant::Dequantize<Q>(x[i], s, z);
+  });
+}
+
 class QuantizeLinearKernel final : public Kernel {
  public:
   QuantizeLinearKernel(int64_t axis, bool has_zp) : axis_(axis), has_zp_(has_zp) {}
@@ -65,14 +99,10 @@ class QuantizeLinearKernel final : public Kernel {
       const float* xs = static_cast<const float*>(c.inputs[0]);
       const float* scale = static_cast<const float*>(c.inputs[1]);
       const void* zp = has_zp ? c.inputs[2] : nullptr;
-      for (int64_t i = 0; i < n; ++i) {
-        const int64_t ch = l.ChannelOf(i);
-        const int32_t z = ZeroPointAt(zp, out, ch);
-        if (out == DType::kUint8) {
-          static_cast<uint8_t*>(c.outputs[0])[i] = quant::Quantize<uint8_t>(xs[i], scale[ch], z);
-        } else {
-          static_cast<int8_t*>(c.outputs[0])[i] = quant::Quantize<int8_t>(xs[i], scale[ch], z);
-        }
+      if (out == DType::kUint8) {
+        QuantizeLoop(xs, n, scale, static_cast<const uint8_t*>(zp), l, static_cast<uint8_t*>(c.outputs[0]));
+      } else {
+        QuantizeLoop(xs, n, scale, static_cast<const int8_t*>(zp), l, static_cast<int8_t*>(c.outputs[0]));
       }
     };
     PlannedStep p;
@@ -109,10 +139,16 @@ class DequantizeLinearKernel final : public Kernel {
       const float* scale = static_cast<const float*>(c.inputs[1]);
       const void* zp = has_zp ? c.inputs[2] : nullptr;
       float* y = static_cast<float*>(c.outputs[0]);
-      for (int64_t i = 0; i < n; ++i) {
-        const int64_t ch = l.ChannelOf(i);
-        const int32_t q = ZeroPointAt(c.inputs[0], dt, i);
-        y[i] = static_cast<float>(q - ZeroPointAt(zp, dt, ch)) * scale[ch];
+      switch (dt) {
+        case DType::kUint8:
+          DequantizeLoop(static_cast<const uint8_t*>(c.inputs[0]), n, scale, static_cast<const uint8_t*>(zp), l, y);
+          break;
+        case DType::kInt8:
+          DequantizeLoop(static_cast<const int8_t*>(c.inputs[0]), n, scale, static_cast<const int8_t*>(zp), l, y);
+          break;
+        default:
+          DequantizeLoop(static_cast<const int32_t*>(c.inputs[0]), n, scale, static_cast<const int32_t*>(zp), l, y);
+          break;
       }
     };
     PlannedStep p;
