@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -67,6 +68,16 @@ struct TensorInfo {
   std::string producer_node; // node name of the producer; "" for graph inputs
 };
 
+// One node of the imported graph (before the engine's own rewrites), for graph
+// introspection and for the signature layer's structural rules.
+struct NodeInfo {
+  std::string name;
+  std::string op_type;
+  std::string domain;                // "" for the default ONNX domain
+  std::vector<std::string> inputs;   // "" marks an omitted optional input
+  std::vector<std::string> outputs;
+};
+
 struct ModelInfo {
   std::string path;          // file the model was loaded from
   std::string format;        // "onnx"
@@ -76,6 +87,10 @@ struct ModelInfo {
   // Every named tensor of the imported graph (inputs, outputs, intermediates),
   // for the signature layer to resolve renamed tensors against.
   std::vector<TensorInfo> tensors;
+  std::vector<NodeInfo> nodes;       // the imported graph's nodes, in graph order
+  // Free-form key/value metadata of the file (ONNX metadata_props), e.g. an embedded
+  // "q8serve.signatures" declaration.
+  std::map<std::string, std::string> metadata;
   int num_nodes = 0;         // nodes in the imported graph
   int num_int8_kernels = 0;  // compiled kernels that run on int8 oneDNN primitives
 };
@@ -162,5 +177,18 @@ class Model {
 // UNIMPLEMENTED (an op or data type the engine does not support, listing what is).
 absl::StatusOr<std::shared_ptr<const Model>> LoadModel(const std::string& path,
                                                        const LoadOptions& options = {});
+
+// Imports a model file and describes it without compiling it (no kernels, no oneDNN
+// work): for reference models and tools. Same errors as LoadModel's import step.
+absl::StatusOr<ModelInfo> DescribeModelFile(const std::string& path);
+
+// Boundary conversions the server applies when clients use float for a tensor the graph
+// keeps quantized: real → q = saturate(round_half_even(real / scale) + zero_point), and
+// q → real = (q - zero_point) * scale, per-tensor or along q.axis. INVALID_ARGUMENT when
+// the dtype does not fit (QuantizeTensor takes float32 and produces q.storage, uint8 or
+// int8; DequantizeTensor takes uint8/int8/int32 and produces float32) or the per-axis
+// parameter count does not match the tensor's dim.
+absl::StatusOr<Tensor> QuantizeTensor(const TensorView& real, const QuantParams& q);
+absl::StatusOr<Tensor> DequantizeTensor(const TensorView& quantized, const QuantParams& q);
 
 }  // namespace q8::engine

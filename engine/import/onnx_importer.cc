@@ -180,6 +180,8 @@ absl::StatusOr<ir::Graph> ImportOnnxBytes(const std::string& bytes, const std::s
   if (!model.producer_version().empty()) {
     graph.producer = absl::StrCat(graph.producer, " ", model.producer_version());
   }
+  // ONNX allows repeated keys; the last one wins, as onnx.helper.set_model_props' dict would.
+  for (const auto& prop : model.metadata_props()) graph.metadata[prop.key()] = prop.value();
 
   for (const auto& init : g.initializer()) {
     auto t = TensorFromOnnx(init);

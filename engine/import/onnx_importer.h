@@ -13,7 +13,8 @@ class TensorProto;
 namespace q8::engine {
 
 // Reads and imports an .onnx file. Constant nodes become graph constants; graph
-// inputs that are also initializers are treated as constants. Errors name the file
+// inputs that are also initializers are treated as constants; metadata_props become
+// Graph::metadata. Errors name the file
 // and the node or tensor at fault.
 absl::StatusOr<ir::Graph> ImportOnnxFile(const std::string& path);
 

@@ -56,6 +56,8 @@ struct Graph {
   std::vector<Node> nodes;          // topologically sorted (importers guarantee it)
   std::unordered_map<std::string, std::shared_ptr<const Tensor>> constants;
   std::unordered_map<std::string, ValueInfo> value_info;  // intermediate annotations, if any
+  // Free-form key/value metadata of the file (ONNX metadata_props); passes leave it alone.
+  std::map<std::string, std::string> metadata;
 
   const Tensor* FindConstant(const std::string& value) const;
   // Index of the node producing `value`, or -1 (graph input, constant, unknown).

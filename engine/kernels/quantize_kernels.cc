@@ -42,40 +42,6 @@ absl::StatusOr<quant::AxisLayout> ParamLayout(const ValueDesc& x, const ValueDes
   return quant::MakeAxisLayout(x.shape, *axis, count);
 }
 
-// The loops below dispatch on types once per call, not per element, and walk per-axis
-// parameters as outer × channel × inner blocks so the inner loop has one scale.
-template <typename Fn>
-void ForEachChannelBlock(int64_t n, const quant::AxisLayout& l, Fn&& fn) {
-  if (l.channels == 1) {
-    fn(int64_t{0}, int64_t{0}, n);
-    return;
-  }
-  const int64_t block = l.inner, outer = n / (l.channels * l.inner);
-  for (int64_t o = 0; o < outer; ++o) {
-    for (int64_t c = 0; c < l.channels; ++c) fn(c, (o * l.channels + c) * block, block);
-  }
-}
-
-template <typename Q>
-void QuantizeLoop(const float* x, int64_t n, const float* scale, const Q* zp,
-                  const quant::AxisLayout& l, Q* y) {
-  ForEachChannelBlock(n, l, [&](int64_t c, int64_t begin, int64_t count) {
-    const float s = scale[c];
-    const int32_t z = zp ? zp[c] : 0;
-    for (int64_t i = begin; i < begin + count; ++i) y[i] = quant::Quantize<Q>(x[i], s, z);
-  });
-}
-
-template <typename Q>
-void DequantizeLoop(const Q* x, int64_t n, const float* scale, const Q* zp,
-                    const quant::AxisLayout& l, float* y) {
-  ForEachChannelBlock(n, l, [&](int64_t c, int64_t begin, int64_t count) {
-    const float s = scale[c];
-    const int32_t z = zp ? static_cast<int32_t>(zp[c]) : 0;
-    for (int64_t i = begin; i < begin + count; ++i) y[i] = quant::Dequantize<Q>(x[i], s, z);
-  });
-}
-
 class QuantizeLinearKernel final : public Kernel {
  public:
   QuantizeLinearKernel(int64_t axis, bool has_zp) : axis_(axis), has_zp_(has_zp) {}
@@ -100,9 +66,9 @@ class QuantizeLinearKernel final : public Kernel {
       const float* scale = static_cast<const float*>(c.inputs[1]);
       const void* zp = has_zp ? c.inputs[2] : nullptr;
       if (out == DType::kUint8) {
-        QuantizeLoop(xs, n, scale, static_cast<const uint8_t*>(zp), l, static_cast<uint8_t*>(c.outputs[0]));
+        quant::QuantizeLoop(xs, n, scale, static_cast<const uint8_t*>(zp), l, static_cast<uint8_t*>(c.outputs[0]));
       } else {
-        QuantizeLoop(xs, n, scale, static_cast<const int8_t*>(zp), l, static_cast<int8_t*>(c.outputs[0]));
+        quant::QuantizeLoop(xs, n, scale, static_cast<const int8_t*>(zp), l, static_cast<int8_t*>(c.outputs[0]));
       }
     };
     PlannedStep p;
@@ -141,13 +107,13 @@ class DequantizeLinearKernel final : public Kernel {
       float* y = static_cast<float*>(c.outputs[0]);
       switch (dt) {
         case DType::kUint8:
-          DequantizeLoop(static_cast<const uint8_t*>(c.inputs[0]), n, scale, static_cast<const uint8_t*>(zp), l, y);
+          quant::DequantizeLoop(static_cast<const uint8_t*>(c.inputs[0]), n, scale, static_cast<const uint8_t*>(zp), l, y);
           break;
         case DType::kInt8:
-          DequantizeLoop(static_cast<const int8_t*>(c.inputs[0]), n, scale, static_cast<const int8_t*>(zp), l, y);
+          quant::DequantizeLoop(static_cast<const int8_t*>(c.inputs[0]), n, scale, static_cast<const int8_t*>(zp), l, y);
           break;
         default:
-          DequantizeLoop(static_cast<const int32_t*>(c.inputs[0]), n, scale, static_cast<const int32_t*>(zp), l, y);
+          quant::DequantizeLoop(static_cast<const int32_t*>(c.inputs[0]), n, scale, static_cast<const int32_t*>(zp), l, y);
           break;
       }
     };

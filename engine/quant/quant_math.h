@@ -41,6 +41,43 @@ struct AxisLayout {
 };
 AxisLayout MakeAxisLayout(absl::Span<const int64_t> shape, int axis, int64_t param_count);
 
+// Whole-tensor QuantizeLinear / DequantizeLinear over n elements with per-tensor or per-axis
+// parameters (scale[c], zp[c] for channel c; zp may be null for 0). Shared by the graph's
+// Q/DQ kernels and the server's boundary conversions (QuantizeTensor / DequantizeTensor).
+// The loops dispatch on types once per call, not per element, and walk per-axis
+// parameters as outer × channel × inner blocks so the inner loop has one scale.
+template <typename Fn>
+void ForEachChannelBlock(int64_t n, const AxisLayout& l, Fn&& fn) {
+  if (l.channels == 1) {
+    fn(int64_t{0}, int64_t{0}, n);
+    return;
+  }
+  const int64_t block = l.inner, outer = n / (l.channels * l.inner);
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int64_t c = 0; c < l.channels; ++c) fn(c, (o * l.channels + c) * block, block);
+  }
+}
+
+template <typename Q>
+void QuantizeLoop(const float* x, int64_t n, const float* scale, const Q* zp, const AxisLayout& l,
+                  Q* y) {
+  ForEachChannelBlock(n, l, [&](int64_t c, int64_t begin, int64_t count) {
+    const float s = scale[c];
+    const int32_t z = zp ? zp[c] : 0;
+    for (int64_t i = begin; i < begin + count; ++i) y[i] = Quantize<Q>(x[i], s, z);
+  });
+}
+
+template <typename Q>
+void DequantizeLoop(const Q* x, int64_t n, const float* scale, const Q* zp, const AxisLayout& l,
+                    float* y) {
+  ForEachChannelBlock(n, l, [&](int64_t c, int64_t begin, int64_t count) {
+    const float s = scale[c];
+    const int32_t z = zp ? static_cast<int32_t>(zp[c]) : 0;
+    for (int64_t i = begin; i < begin + count; ++i) y[i] = Dequantize<Q>(x[i], s, z);
+  });
+}
+
 // Reference int8 matrix product with zero points, for any (u8|s8) × (u8|s8) → int32:
 //   acc[m][n] = Σ_k (a[m][k] - a_zp) · (b[k][n] - b_zp[n])   (b_zp per column or common)
 // a is [M,K] row-major; b is [K,N] row-major. Used by conformance fall-backs and tests.

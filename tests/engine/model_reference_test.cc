@@ -4,59 +4,22 @@
 // that plans for several batch sizes and concurrent runs give the same numbers.
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <cmath>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
-#include "client/npy.h"
 #include "engine/engine.h"
-#include "tests/common/test_env.h"
+#include "tests/engine/model_test_util.h"
 
 namespace q8::engine {
 namespace {
 
+using q8::testing::ArgMaxRow;
+using q8::testing::kLogitTolerance;
+using q8::testing::MaxAbs;
+using q8::testing::MaxAbsDiff;
+using q8::testing::ReadFloatNpy;
 using q8::testing::RequireFile;
-
-Tensor ReadFloatNpy(const std::string& path) {
-  auto host = q8::client::ReadNpyFile(RequireFile(path));
-  EXPECT_TRUE(host.ok()) << host.status();
-  if (!host.ok()) return Tensor();
-  EXPECT_EQ(host->dtype, "float32");
-  Tensor t(DType::kFloat32, host->shape);
-  std::memcpy(t.data(), host->data.data(), t.byte_size());
-  return t;
-}
-
-std::vector<Tensor> RunOne(const Model& model, const Tensor& input) {
-  RunContext ctx;
-  auto out = model.Run(ctx, {TensorView{input.dtype(), input.shape(), input.data()}});
-  EXPECT_TRUE(out.ok()) << out.status();
-  return out.ok() ? std::move(*out) : std::vector<Tensor>{};
-}
-
-// Max |a - b| over all elements, and whether every element is within tol·(1 + |b|).
-double MaxAbsDiff(const Tensor& a, const Tensor& b) {
-  EXPECT_EQ(a.shape(), b.shape());
-  double m = 0;
-  for (int64_t i = 0; i < std::min(a.num_elements(), b.num_elements()); ++i) {
-    m = std::max(m, static_cast<double>(std::abs(a.data_as<float>()[i] - b.data_as<float>()[i])));
-  }
-  return m;
-}
-
-double MaxAbs(const Tensor& t) {
-  double m = 0;
-  for (int64_t i = 0; i < t.num_elements(); ++i) m = std::max(m, static_cast<double>(std::abs(t.data_as<float>()[i])));
-  return m;
-}
-
-// Float outputs computed from int8 internals: both engines requantize every layer, and a
-// value on a rounding edge may land one step apart, which moves the logits by about one
-// output quantum of the last layer. Tolerance: 2 % of the largest |logit|.
-constexpr double kLogitTolerance = 0.02;
+using q8::testing::RunOne;
 
 class OrtReferenceTest : public ::testing::TestWithParam<const char*> {};
 
@@ -73,9 +36,7 @@ TEST_P(OrtReferenceTest, MatchesOnnxruntime) {
   EXPECT_LE(MaxAbsDiff(got[0], want), kLogitTolerance * MaxAbs(want));
   // The predicted class agrees on every row.
   for (int64_t r = 0; r < want.shape()[0]; ++r) {
-    const float* g = got[0].data_as<float>() + r * 10;
-    const float* w = want.data_as<float>() + r * 10;
-    EXPECT_EQ(std::max_element(g, g + 10) - g, std::max_element(w, w + 10) - w) << "row " << r;
+    EXPECT_EQ(ArgMaxRow(got[0], r), ArgMaxRow(want, r)) << "row " << r;
   }
 }
 
@@ -84,12 +45,12 @@ INSTANTIATE_TEST_SUITE_P(BenchMlps, OrtReferenceTest, ::testing::Values("mlp_qdq
 class DigitsModelTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto m = LoadModel(RequireFile(q8::testing::SourceDir() + "/deploy/models/digits/1/model.onnx"));
+    auto m = LoadModel(RequireFile(q8::testing::DigitsModelPath()));
     ASSERT_TRUE(m.ok()) << m.status();
     model_ = *m;
     batch4_ = ReadFloatNpy(examples_ + "/batch4.npy");
   }
-  const std::string examples_ = q8::testing::SourceDir() + "/deploy/examples/digits";
+  const std::string examples_ = q8::testing::DigitsExamplesDir();
   std::shared_ptr<const Model> model_;
   Tensor batch4_;
 };
@@ -99,19 +60,9 @@ TEST_F(DigitsModelTest, MatchesTheNumpyQdqReferenceAndClassifiesCorrectly) {
   auto got = RunOne(*model_, batch4_);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_LE(MaxAbsDiff(got[0], want), 1e-4 * (1 + MaxAbs(want)));
-  std::ifstream labels_file(RequireFile(examples_ + "/batch4_labels.json"));
-  std::stringstream ss;
-  ss << labels_file.rdbuf();
-  std::string labels = ss.str();  // "[6, 2, 5, 1]"
-  std::vector<int> expected;
-  for (char ch : labels) {
-    if (ch >= '0' && ch <= '9') expected.push_back(ch - '0');
-  }
+  const std::vector<int64_t> expected = q8::testing::DigitsBatch4Labels();
   ASSERT_EQ(expected.size(), 4u);
-  for (int r = 0; r < 4; ++r) {
-    const float* row = got[0].data_as<float>() + r * 10;
-    EXPECT_EQ(std::max_element(row, row + 10) - row, expected[r]) << "sample " << r;
-  }
+  for (int r = 0; r < 4; ++r) EXPECT_EQ(ArgMaxRow(got[0], r), expected[r]) << "sample " << r;
 }
 
 TEST_F(DigitsModelTest, EveryBatchSizeGivesTheSameRows) {

@@ -87,11 +87,7 @@ TEST(OnnxImporterTest, ConstantNodesBecomeConstants) {
   auto m = q8::testing::MakeModel();
   auto* g = m.mutable_graph();
   q8::testing::AddInput(g, "x", onnx::TensorProto::FLOAT, {3});
-  auto* c = q8::testing::AddNode(g, "Constant", "c0", {}, {"k"});
-  auto* a = c->add_attribute();
-  a->set_name("value_floats");
-  a->set_type(onnx::AttributeProto::FLOATS);
-  for (float v : {1.f, 2.f, 3.f}) a->add_floats(v);
+  q8::testing::AddConstantFloats(g, "c0", "k", {1.f, 2.f, 3.f});
   q8::testing::AddNode(g, "Add", "add0", {"x", "k"}, {"y"});
   q8::testing::AddInput(g, "y", onnx::TensorProto::FLOAT, {3}, true);
   auto imported = ImportOnnxBytes(m.SerializeAsString(), "const.onnx");

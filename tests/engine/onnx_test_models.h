@@ -4,6 +4,7 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -43,6 +44,28 @@ inline onnx::NodeProto* AddNode(onnx::GraphProto* g, const std::string& op, cons
   for (const auto& i : in) n->add_input(i);
   for (const auto& o : out) n->add_output(o);
   return n;
+}
+
+// A Constant node whose value is a 1-D float tensor (its value_floats attribute).
+inline onnx::NodeProto* AddConstantFloats(onnx::GraphProto* g, const std::string& name,
+                                          const std::string& output, const std::vector<float>& values) {
+  auto* n = AddNode(g, "Constant", name, {}, {output});
+  auto* a = n->add_attribute();
+  a->set_name("value_floats");
+  a->set_type(onnx::AttributeProto::FLOATS);
+  for (float v : values) a->add_floats(v);
+  return n;
+}
+
+// A constant tensor stored as raw_data; T must match elem_type's element size.
+template <typename T>
+inline void AddInitializer(onnx::GraphProto* g, const std::string& name, int elem_type,
+                           const std::vector<int64_t>& dims, const std::vector<T>& values) {
+  auto* t = g->add_initializer();
+  t->set_name(name);
+  t->set_data_type(elem_type);
+  for (int64_t d : dims) t->add_dims(d);
+  t->set_raw_data(std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T)));
 }
 
 inline std::string WriteModel(const onnx::ModelProto& m, const std::string& file_name) {

@@ -1,0 +1,23 @@
+// The one entry point from a model file on disk to an ir::Graph: checks that the file
+// exists, picks the importer from the extension and imports. LoadModel and
+// DescribeModelFile both start here, so they fail the same way on the same file.
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "engine/ir/graph.h"
+
+namespace q8::engine {
+
+struct ImportedModel {
+  ir::Graph graph;     // as imported, before any pass
+  std::string format;  // "onnx" (ModelInfo::format)
+};
+
+// Errors: NOT_FOUND naming the file when it does not exist; UNIMPLEMENTED for an
+// extension no importer handles (listing the supported ones); otherwise the importer's.
+// Stateless; thread-safe.
+absl::StatusOr<ImportedModel> ImportModelFile(const std::string& path);
+
+}  // namespace q8::engine
