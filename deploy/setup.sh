@@ -15,7 +15,7 @@ jobs=${JOBS:-2}
 # Every find_package in CMakeLists.txt maps to one of these Debian 12 packages.
 packages=(
   g++ cmake make pkg-config
-  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev libre2-dev
   libdnnl-dev ocl-icd-opencl-dev   # oneDNN's CMake config looks for OpenCL
   libspdlog-dev prometheus-cpp-dev libonnx-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -29,8 +29,8 @@ absl::StatusOr<std::optional<int64_t>> ParseVersion(const std::string& version) 
 
 void FillMetadata(const SignatureTensor& t, inference::ModelMetadataResponse::TensorMetadata* out) {
   out->set_name(t.logical_name);
-  out->set_datatype(std::string(DTypeToKServe(t.info.dtype)));
-  for (int64_t d : t.info.shape) out->add_shape(d);  // -1 stays -1: variable size
+  out->set_datatype(std::string(DTypeToKServe(t.dtype)));
+  for (int64_t d : t.shape) out->add_shape(d);  // -1 stays -1: variable size
 }
 
 template <typename Body>
@@ -107,10 +107,11 @@ absl::Status KServeService::DoModelMetadata(const inference::ModelMetadataReques
   std::shared_ptr<const ServingMap> map = core_->repository().Snapshot();
   absl::StatusOr<std::shared_ptr<const Servable>> servable = map->Find(request.name(), *version);
   if (!servable.ok()) return servable.status();
-  const Signature* signature = (*servable)->FindSignature(kDefaultSignatureName);
+  // KServe has no notion of signatures: it sees the model's default one.
+  const Signature* signature = (*servable)->FindSignature("");
   if (signature == nullptr) {
     return absl::NotFoundError(absl::StrCat("model '", request.name(), "' has no signature '",
-                                            kDefaultSignatureName, "'"));
+                                            (*servable)->default_signature, "'"));
   }
   response->set_name((*servable)->name);
   for (const auto& [v, s] : map->FindModel(request.name())->serving) {

@@ -1,5 +1,6 @@
 // q8serve.v1.Q8Serve: GetSignature, which explains how a signature's logical names are
-// bound to the engine's tensors (dtype, shape, quantization, rule, why).
+// bound to the engine's tensors (dtype, shape, quantization, rule, why), and GetGraph,
+// which lists the loaded graph's tensors and nodes, filtered by an RE2 pattern.
 //
 // Thread-safe. `repository` must outlive the service.
 #pragma once
@@ -18,9 +19,16 @@ class Q8ServeService final : public q8serve::v1::Q8Serve::CallbackService {
                                          const q8serve::v1::GetSignatureRequest* request,
                                          q8serve::v1::GetSignatureResponse* response) override;
 
-  // Handler body without gRPC. NOT_FOUND for an unknown model, version or signature.
+  grpc::ServerUnaryReactor* GetGraph(grpc::CallbackServerContext* context,
+                                     const q8serve::v1::GetGraphRequest* request,
+                                     q8serve::v1::GetGraphResponse* response) override;
+
+  // Handler bodies without gRPC. NOT_FOUND for an unknown model, version or signature;
+  // INVALID_ARGUMENT for a bad pattern.
   absl::Status DoGetSignature(const q8serve::v1::GetSignatureRequest& request,
                               q8serve::v1::GetSignatureResponse* response) const;
+  absl::Status DoGetGraph(const q8serve::v1::GetGraphRequest& request,
+                          q8serve::v1::GetGraphResponse* response) const;
 
  private:
   const ModelRepository* const repository_;

@@ -38,8 +38,8 @@ void FillTensorInfo(const SignatureTensor& t, tensorflow::TensorInfo* out) {
   // TF Serving puts the graph tensor's name here and uses the logical name as the map
   // key; we do the same with the engine tensor name.
   out->set_name(t.info.name);
-  out->set_dtype(DTypeToTf(t.info.dtype));
-  ShapeToTf(t.info.shape, out->mutable_tensor_shape());
+  out->set_dtype(DTypeToTf(t.dtype));
+  ShapeToTf(t.shape, out->mutable_tensor_shape());
 }
 
 }  // namespace

@@ -17,7 +17,7 @@ std::string Braced(const std::vector<absl::string_view>& names) {
 
 absl::Status ValidateShape(const Signature& signature, const SignatureTensor& expected,
                            const engine::TensorView& got) {
-  const engine::Shape& want = expected.info.shape;
+  const engine::Shape& want = expected.shape;
   auto mismatch = [&](absl::string_view detail) {
     return absl::InvalidArgumentError(absl::StrCat(
         "Input '", expected.logical_name, "' has shape ", engine::ShapeToString(got.shape),
@@ -57,12 +57,12 @@ absl::Status ValidateInputs(const Signature& signature, const InferenceRequest& 
   }
   for (const SignatureTensor& t : signature.inputs) {
     const engine::TensorView& view = request.inputs.find(t.logical_name)->second;
-    if (view.dtype != t.info.dtype) {
+    if (view.dtype != t.dtype) {
       return absl::InvalidArgumentError(
           absl::StrCat("Input '", t.logical_name, "' has dtype ",
                        std::string(engine::DTypeName(view.dtype)), " but signature '",
-                       signature.name, "' expects ", std::string(engine::DTypeName(t.info.dtype)),
-                       " with shape ", engine::ShapeToString(t.info.shape)));
+                       signature.name, "' expects ", std::string(engine::DTypeName(t.dtype)),
+                       " with shape ", engine::ShapeToString(t.shape)));
     }
     if (absl::Status s = ValidateShape(signature, t, view); !s.ok()) return s;
   }
@@ -130,10 +130,21 @@ absl::StatusOr<InferenceResponse> PredictCore::PredictOn(const Servable& servabl
   }
 
   // Engine inputs in engine order (ModelInfo::inputs), whatever order the client used.
+  // Inputs the graph keeps quantized are quantized here with the graph's own boundary
+  // parameters, so clients keep sending float (the signature says which).
   const engine::ModelInfo& info = servable.model->info();
   std::vector<engine::TensorView> views(info.inputs.size());
+  std::vector<engine::Tensor> converted;
+  converted.reserve(signature->inputs.size());
   for (const SignatureTensor& t : signature->inputs) {
     views[t.engine_index] = request.inputs.find(t.logical_name)->second;
+    if (t.conversion == Conversion::kQuantize) {
+      absl::StatusOr<engine::Tensor> q = engine::QuantizeTensor(views[t.engine_index], *t.info.quant);
+      if (!q.ok()) return q.status();
+      converted.push_back(*std::move(q));
+      const engine::Tensor& c = converted.back();
+      views[t.engine_index] = engine::TensorView{c.dtype(), c.shape(), c.data()};
+    }
   }
 
   absl::StatusOr<std::vector<engine::Tensor>> results;
@@ -156,10 +167,18 @@ absl::StatusOr<InferenceResponse> PredictCore::PredictOn(const Servable& servabl
   // each engine tensor out once and clone it for any later name.
   std::vector<int> first_use(results->size(), -1);
   for (const SignatureTensor* t : outputs) {
+    engine::Tensor& result = (*results)[t->engine_index];
+    if (t->conversion == Conversion::kDequantize) {
+      absl::StatusOr<engine::Tensor> real = engine::DequantizeTensor(
+          engine::TensorView{result.dtype(), result.shape(), result.data()}, *t->info.quant);
+      if (!real.ok()) return real.status();
+      response.outputs.push_back({t->logical_name, *std::move(real)});
+      continue;
+    }
     int& first = first_use[t->engine_index];
     if (first < 0) {
       first = static_cast<int>(response.outputs.size());
-      response.outputs.push_back({t->logical_name, std::move((*results)[t->engine_index])});
+      response.outputs.push_back({t->logical_name, std::move(result)});
     } else {
       response.outputs.push_back({t->logical_name, response.outputs[first].tensor.Clone()});
     }

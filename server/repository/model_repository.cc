@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "server/signature/signature_builder.h"
 #include "spdlog/spdlog.h"
 
 namespace q8::server {
@@ -51,6 +52,16 @@ std::string DescribeTensors(const std::vector<engine::TensorInfo>& tensors) {
                     engine::ShapeToString(t.shape));
     if (t.quant.has_value()) absl::StrAppend(out, DescribeQuant(*t.quant));
   });
+}
+
+// "images ← 'images_QuantizeLinear_Output' [normalized, quantize]; logits ← 'logits' [exact]"
+std::string DescribeBindings(const Signature& sig) {
+  auto one = [](std::string* out, const SignatureTensor& t) {
+    absl::StrAppend(out, t.logical_name, " ← '", t.info.name, "' [", t.rule,
+                    t.conversion == Conversion::kNone ? "" : absl::StrCat(", ", ConversionName(t.conversion)),
+                    "]");
+  };
+  return absl::StrCat(absl::StrJoin(sig.inputs, ", ", one), "; ", absl::StrJoin(sig.outputs, ", ", one));
 }
 
 absl::StatusOr<std::vector<ModelVersionPath>> ScanRepositoryOrThrow(const std::string& root) {
@@ -120,7 +131,8 @@ absl::StatusOr<std::vector<ModelVersionPath>> ScanRepository(const std::string& 
 
 absl::StatusOr<std::shared_ptr<const Servable>> LoadServable(const ModelVersionPath& where,
                                                              const engine::LoadOptions& options,
-                                                             Metrics* metrics) {
+                                                             Metrics* metrics,
+                                                             const PreviousSignatures* previous) {
   if (metrics != nullptr)
     metrics->SetModelState(where.model, where.version, VersionState::kLoading);
   const auto start = std::chrono::steady_clock::now();
@@ -138,8 +150,10 @@ absl::StatusOr<std::shared_ptr<const Servable>> LoadServable(const ModelVersionP
   absl::StatusOr<std::shared_ptr<const engine::Model>> model =
       engine::LoadModel(where.path, options);
   if (!model.ok()) return fail(model.status());
-  absl::StatusOr<Signature> signature = BuildDefaultSignature((*model)->info());
-  if (!signature.ok()) return fail(signature.status());
+  const std::string model_dir = fs::path(where.path).parent_path().parent_path().string();
+  absl::StatusOr<ServableSignatures> signatures =
+      BuildSignatures((*model)->info(), model_dir, previous);
+  if (!signatures.ok()) return fail(signatures.status());
 
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -148,13 +162,19 @@ absl::StatusOr<std::shared_ptr<const Servable>> LoadServable(const ModelVersionP
   servable->version = where.version;
   servable->path = where.path;
   servable->model = *std::move(model);
-  servable->signatures.emplace(signature->name, *std::move(signature));
+  servable->signatures = std::move(signatures->signatures);
+  servable->default_signature = std::move(signatures->default_signature);
   if (metrics != nullptr) {
     servable->metrics = metrics->ForModel(where.model, where.version);
     metrics->RecordModelLoad(where.model, where.version, seconds);
     metrics->SetModelState(where.model, where.version, VersionState::kAvailable);
   }
   const engine::ModelInfo& info = servable->model->info();
+  for (const auto& [name, sig] : servable->signatures) {
+    spdlog::info("model {} version {}: signature '{}'{}: {}", where.model, where.version, name,
+                 name == servable->default_signature ? " (default)" : "",
+                 DescribeBindings(sig));
+  }
   spdlog::info(
       "model {} version {}: loaded {} in {:.1f} ms ({} nodes, {} int8 kernels); "
       "inputs: {}; outputs: {}",
@@ -174,8 +194,15 @@ absl::StatusOr<std::unique_ptr<ModelRepository>> ModelRepository::Create(const O
     ModelEntry& entry = map->models[where.model];
     VersionStatus& status = entry.versions[where.version];
     status.path = where.path;
+    // Versions load in ascending order: the newest one loaded so far lends its logical
+    // names to this one (a float v1's names carry over to a renamed int8 v2).
+    std::optional<PreviousSignatures> previous;
+    if (!entry.serving.empty()) {
+      const Servable& last = *entry.serving.rbegin()->second;
+      previous = PreviousSignatures{last.version, &last.signatures, last.default_signature};
+    }
     absl::StatusOr<std::shared_ptr<const Servable>> servable =
-        LoadServable(where, options.load, metrics);
+        LoadServable(where, options.load, metrics, previous ? &*previous : nullptr);
     if (servable.ok()) {
       status.state = VersionState::kAvailable;
       entry.serving.emplace(where.version, *std::move(servable));

@@ -25,6 +25,7 @@
 #include "engine/engine.h"
 #include "server/metrics/metrics.h"
 #include "server/repository/serving_map.h"
+#include "server/signature/signature_builder.h"
 
 namespace q8::server {
 
@@ -40,11 +41,12 @@ struct ModelVersionPath {
 // fails loudly instead of the version silently vanishing.
 absl::StatusOr<std::vector<ModelVersionPath>> ScanRepository(const std::string& root);
 
-// Loads one version: engine::LoadModel, then its default signature. `metrics` may be
-// null. Logs the load (file, time, tensors) or the failure.
-absl::StatusOr<std::shared_ptr<const Servable>> LoadServable(const ModelVersionPath& where,
-                                                             const engine::LoadOptions& options,
-                                                             Metrics* metrics);
+// Loads one version: engine::LoadModel, then its signatures (signature_builder.h), with
+// `previous` (may be null) the version whose logical names carry over. `metrics` may be
+// null. Logs the load (file, time, tensors, bindings) or the failure.
+absl::StatusOr<std::shared_ptr<const Servable>> LoadServable(
+    const ModelVersionPath& where, const engine::LoadOptions& options, Metrics* metrics,
+    const PreviousSignatures* previous = nullptr);
 
 class ModelRepository {
  public:

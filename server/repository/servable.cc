@@ -6,7 +6,7 @@
 namespace q8::server {
 
 const Signature* Servable::FindSignature(absl::string_view signature_name) const {
-  if (signature_name.empty()) signature_name = kDefaultSignatureName;
+  if (signature_name.empty()) signature_name = default_signature;
   auto it = signatures.find(signature_name);
   return it == signatures.end() ? nullptr : &it->second;
 }

@@ -26,12 +26,14 @@ struct Servable {
   std::string path;     // model file it was loaded from
   std::shared_ptr<const engine::Model> model;
   std::map<std::string, Signature, std::less<>> signatures;  // by signature name
+  // The signature a request that names none gets (a signature file may choose it).
+  std::string default_signature = std::string(kDefaultSignatureName);
   // Request metric handles, owned by Metrics. Null when no metrics are kept (tests).
   ModelMetrics* metrics = nullptr;
   // Pointer so that a const Servable can still lease contexts; never null.
   std::unique_ptr<RunContextPool> contexts = std::make_unique<RunContextPool>();
 
-  // nullptr when absent; "" means kDefaultSignatureName.
+  // nullptr when absent; "" means default_signature.
   const Signature* FindSignature(absl::string_view signature_name) const;
   // "{serving_default}" for error messages.
   std::string SignatureNames() const;

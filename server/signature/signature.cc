@@ -48,16 +48,28 @@ absl::StatusOr<std::vector<SignatureTensor>> BindAll(const std::vector<engine::T
     }
     SignatureTensor t;
     t.logical_name = info.name;
+    t.dtype = info.dtype;
+    t.shape = info.shape;
     t.engine_index = static_cast<int>(i);
     t.info = info;
     t.rule = std::string(rule);
-    t.explanation = absl::StrCat("graph ", kind, " #", i, " of ", file);
+    t.explanation = absl::StrCat("graph ", kind, " #", i, " of ", file, " under its own name");
+    t.source = "graph";
     bound.push_back(std::move(t));
   }
   return bound;
 }
 
 }  // namespace
+
+const char* ConversionName(Conversion c) {
+  switch (c) {
+    case Conversion::kQuantize: return "quantize";
+    case Conversion::kDequantize: return "dequantize";
+    case Conversion::kNone: break;
+  }
+  return "";
+}
 
 const SignatureTensor* Signature::FindInput(absl::string_view logical_name) const {
   return Find(inputs, logical_name);

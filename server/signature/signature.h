@@ -5,9 +5,9 @@
 // GetSignature can explain it. Signatures are immutable values, built once at load and
 // shared read-only by every request (thread-safe because nothing mutates them).
 //
-// This is the foundation layer: BuildDefaultSignature binds the graph's own input and
-// output names. A signature resolver (config file, renamed tensors) will produce the
-// same struct later, which is why the binding carries rule/explanation fields.
+// BuildDefaultSignature binds the graph's own input and output names; the resolver
+// (resolver.h) binds declared logical names to renamed tensors and produces the same
+// struct, recording the rule and its explanation for every binding.
 #pragma once
 
 #include <string>
@@ -22,19 +22,31 @@ namespace q8::server {
 // The signature used when a request names none (TF Serving's default key).
 inline constexpr absl::string_view kDefaultSignatureName = "serving_default";
 
+// What happens at the boundary between the client's tensor and the bound graph tensor.
+enum class Conversion {
+  kNone,        // the client sends/receives the graph tensor's own dtype
+  kQuantize,    // client float32 input → info.quant.storage (with info.quant)
+  kDequantize,  // graph uint8/int8 output → client float32 (with info.quant)
+};
+const char* ConversionName(Conversion c);  // "", "quantize", "dequantize"
+
 // One logical tensor of a signature.
 struct SignatureTensor {
   std::string logical_name;  // what clients send / receive
+  engine::DType dtype = engine::DType::kUnknown;  // what clients send / receive
+  engine::Shape shape;       // what clients send / receive; -1 = any size
   int engine_index = -1;     // index into ModelInfo::inputs (or ::outputs)
-  engine::TensorInfo info;   // dtype, shape (-1 = any size), quant params, tensor name
-  std::string rule;          // how the binding was made, e.g. "graph_input"
-  std::string explanation;   // human-readable reason, e.g. "graph input #0 of model.onnx"
+  engine::TensorInfo info;   // the bound graph tensor: name, dtype, shape, quant params
+  Conversion conversion = Conversion::kNone;
+  std::string rule;          // how the binding was made, e.g. "normalized"
+  std::string explanation;   // human-readable reason
+  std::string source;        // where the logical name was declared, e.g. "signatures.pbtxt"
 };
 
 struct Signature {
   std::string name;
-  std::vector<SignatureTensor> inputs;   // in engine input order (all are required)
-  std::vector<SignatureTensor> outputs;  // in engine output order
+  std::vector<SignatureTensor> inputs;   // every graph input, bound once (all are required)
+  std::vector<SignatureTensor> outputs;  // a subset of the graph outputs, each bound once
 
   // nullptr when absent.
   const SignatureTensor* FindInput(absl::string_view logical_name) const;
@@ -45,8 +57,8 @@ struct Signature {
 };
 
 // Binds every graph input/output under its own graph name (rules "graph_input" /
-// "graph_output"). Fails with INVALID_ARGUMENT if the model has no inputs or outputs,
-// or if two of them share a name (a logical name must be unique).
+// "graph_output", source "graph"). Fails with INVALID_ARGUMENT if the model has no
+// inputs or outputs, or if two of them share a name (a logical name must be unique).
 absl::StatusOr<Signature> BuildDefaultSignature(const engine::ModelInfo& info);
 
 }  // namespace q8::server

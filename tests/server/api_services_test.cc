@@ -189,7 +189,10 @@ TEST_F(ApiServicesTest, GetSignatureExplainsBindings) {
   EXPECT_EQ(images.dtype(), "float32");
   EXPECT_THAT(images.shape(), ElementsAre(-1, 64));
   EXPECT_EQ(images.rule(), "graph_input");
-  EXPECT_EQ(images.explanation(), "graph input #0 of model.onnx");
+  EXPECT_EQ(images.explanation(), "graph input #0 of model.onnx under its own name");
+  EXPECT_EQ(images.source(), "graph");
+  EXPECT_EQ(images.conversion(), "") << "the client uses the tensor's own dtype";
+  EXPECT_EQ(images.tensor_dtype(), "float32");
   ASSERT_EQ(response.outputs_size(), 1);
   EXPECT_EQ(response.outputs(0).rule(), "graph_output");
 

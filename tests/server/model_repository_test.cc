@@ -108,7 +108,8 @@ TEST(ModelRepositoryTest, DefaultSignatureBindsGraphNames) {
   ASSERT_EQ(sig->inputs.size(), 1u);
   EXPECT_EQ(sig->inputs[0].logical_name, "images");
   EXPECT_EQ(sig->inputs[0].rule, "graph_input");
-  EXPECT_EQ(sig->inputs[0].explanation, "graph input #0 of model.onnx");
+  EXPECT_EQ(sig->inputs[0].explanation, "graph input #0 of model.onnx under its own name");
+  EXPECT_EQ(sig->inputs[0].source, "graph");
   EXPECT_EQ(sig->inputs[0].info.dtype, engine::DType::kFloat32);
   EXPECT_EQ(engine::ShapeToString(sig->inputs[0].info.shape), "[?,64]");
   ASSERT_EQ(sig->outputs.size(), 1u);
