@@ -8,7 +8,8 @@ namespace q8::client {
 
 absl::StatusOr<Args> Args::Parse(const std::vector<std::string>& argv,
                                  const std::set<std::string>& known,
-                                 const std::set<std::string>& repeatable) {
+                                 const std::set<std::string>& repeatable,
+                                 const std::set<std::string>& switches) {
   Args args;
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string& a = argv[i];
@@ -21,13 +22,18 @@ absl::StatusOr<Args> Args::Parse(const std::vector<std::string>& argv,
     if (eq != std::string::npos) {
       name = a.substr(2, eq - 2);
       value = a.substr(eq + 1);
+      // "--json=false" reading as "--json" would do the opposite of what was
+      // asked, so a switch given a value is refused rather than guessed at.
+      if (switches.count(name)) {
+        return absl::InvalidArgumentError(absl::StrCat("--", name, " takes no value"));
+      }
     } else {
       name = a.substr(2);
-      if (!known.count(name)) {
-        // Fall through to the unknown-flag error below.
-      } else if (i + 1 >= argv.size()) {
-        return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
-      } else {
+      // An unknown name is reported below; a switch has no value to take.
+      if (known.count(name) && !switches.count(name)) {
+        if (i + 1 >= argv.size()) {
+          return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
+        }
         value = argv[++i];
       }
     }

@@ -1,4 +1,5 @@
-// Command-line parsing for q8c: `q8c COMMAND [--flag=value | --flag value]...`.
+// Command-line parsing for q8c: `q8c COMMAND [--flag=value | --flag value |
+// --switch]...`.
 // Hand-rolled rather than absl flags because each subcommand accepts its own
 // set of flags, and some (--input, --dtype) repeat.
 #ifndef Q8SERVE_CLIENT_ARGS_H_
@@ -19,11 +20,14 @@ class Args {
  public:
   // Parses `argv` (without program and command name). `known` are the flag
   // names (without "--") the command accepts, `repeatable` those that may be
-  // given more than once. Unknown flags, positional arguments, a missing
-  // value and repeats of a non-repeatable flag are errors.
+  // given more than once, `switches` those that take no value (`--json`;
+  // they must also be in `known`). Unknown flags, positional arguments, a
+  // missing value, a value given to a switch and repeats of a
+  // non-repeatable flag are errors.
   static absl::StatusOr<Args> Parse(const std::vector<std::string>& argv,
                                     const std::set<std::string>& known,
-                                    const std::set<std::string>& repeatable);
+                                    const std::set<std::string>& repeatable,
+                                    const std::set<std::string>& switches);
 
   bool Has(const std::string& name) const { return values_.count(name) > 0; }
   // Last value, or `def` if absent.

@@ -17,12 +17,14 @@ struct Command {
   absl::string_view usage;  // Shown by `q8c help` and on usage errors.
   std::set<std::string> flags;
   std::set<std::string> repeatable;
+  std::set<std::string> switches;  // Flags without a value, e.g. --json.
   int (*run)(const Args& args);
 };
 
 int RunPredict(const Args& args);
 int RunMetadata(const Args& args);
 int RunSignature(const Args& args);
+int RunGraph(const Args& args);
 int RunHealth(const Args& args);
 
 // Prints "q8c: <message>" to stderr and returns kExitUsage.

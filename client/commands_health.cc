@@ -3,6 +3,7 @@
 #include <iostream>
 #include <string>
 
+#include "client/call_args.h"
 #include "client/commands.h"
 #include "client/rpc.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -10,16 +11,15 @@
 namespace q8::client {
 
 int RunHealth(const Args& args) {
-  absl::StatusOr<std::string> target = args.Require("target");
-  if (!target.ok()) return UsageError(target.status().message());
-  absl::StatusOr<int64_t> timeout = args.GetInt("timeout-ms", 5000);
-  if (!timeout.ok()) return UsageError(timeout.status().message());
+  // Shorter than the model commands' deadline: probes want a quick answer.
+  absl::StatusOr<CallArgs> call = ParseCallArgs(args, /*default_timeout_ms=*/5000);
+  if (!call.ok()) return UsageError(call.status().message());
 
   grpc::health::v1::HealthCheckRequest req;
   req.set_service(args.Get("service"));
-  auto stub = grpc::health::v1::Health::NewStub(MakeChannel(*target));
+  auto stub = grpc::health::v1::Health::NewStub(MakeChannel(call->target));
   grpc::ClientContext ctx;
-  SetTimeout(ctx, *timeout);
+  SetTimeout(ctx, call->timeout_ms);
   grpc::health::v1::HealthCheckResponse resp;
   grpc::Status status = stub->Check(&ctx, req, &resp);
   if (!status.ok()) return ReportRpcError("Health/Check", status);

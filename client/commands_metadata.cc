@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "client/call_args.h"
 #include "client/commands.h"
 #include "client/json.h"
 #include "client/rpc.h"
@@ -48,16 +49,15 @@ void WriteTensorInfoMap(const google::protobuf::Map<std::string, tensorflow::Ten
   w.EndObject();
 }
 
-int MetadataTfs(const std::string& target, const std::string& model, int64_t version,
-                int64_t timeout_ms) {
+int MetadataTfs(const ModelCallArgs& call) {
   tensorflow::serving::GetModelMetadataRequest req;
-  req.mutable_model_spec()->set_name(model);
-  if (version > 0) req.mutable_model_spec()->mutable_version()->set_value(version);
+  req.mutable_model_spec()->set_name(call.model);
+  if (call.version > 0) req.mutable_model_spec()->mutable_version()->set_value(call.version);
   req.add_metadata_field("signature_def");
 
-  auto stub = tensorflow::serving::PredictionService::NewStub(MakeChannel(target));
+  auto stub = tensorflow::serving::PredictionService::NewStub(MakeChannel(call.target));
   grpc::ClientContext ctx;
-  SetTimeout(ctx, timeout_ms);
+  SetTimeout(ctx, call.timeout_ms);
   tensorflow::serving::GetModelMetadataResponse resp;
   grpc::Status status = stub->GetModelMetadata(&ctx, req, &resp);
   if (!status.ok()) return ReportRpcError("GetModelMetadata", status);
@@ -104,15 +104,14 @@ void WriteKServeTensors(const google::protobuf::RepeatedPtrField<
   w.EndArray();
 }
 
-int MetadataKServe(const std::string& target, const std::string& model, int64_t version,
-                   int64_t timeout_ms) {
+int MetadataKServe(const ModelCallArgs& call) {
   inference::ModelMetadataRequest req;
-  req.set_name(model);
-  if (version > 0) req.set_version(absl::StrCat(version));
+  req.set_name(call.model);
+  if (call.version > 0) req.set_version(absl::StrCat(call.version));
 
-  auto stub = inference::GRPCInferenceService::NewStub(MakeChannel(target));
+  auto stub = inference::GRPCInferenceService::NewStub(MakeChannel(call.target));
   grpc::ClientContext ctx;
-  SetTimeout(ctx, timeout_ms);
+  SetTimeout(ctx, call.timeout_ms);
   inference::ModelMetadataResponse resp;
   grpc::Status status = stub->ModelMetadata(&ctx, req, &resp);
   if (!status.ok()) return ReportRpcError("ModelMetadata", status);
@@ -133,18 +132,11 @@ int MetadataKServe(const std::string& target, const std::string& model, int64_t 
 }  // namespace
 
 int RunMetadata(const Args& args) {
-  absl::StatusOr<std::string> target = args.Require("target");
-  if (!target.ok()) return UsageError(target.status().message());
-  absl::StatusOr<std::string> model = args.Require("model");
-  if (!model.ok()) return UsageError(model.status().message());
-  absl::StatusOr<int64_t> version = args.GetInt("version", 0);
-  if (!version.ok()) return UsageError(version.status().message());
-  if (*version < 0) return UsageError("--version must be positive");
-  absl::StatusOr<int64_t> timeout = args.GetInt("timeout-ms", 30000);
-  if (!timeout.ok()) return UsageError(timeout.status().message());
+  absl::StatusOr<ModelCallArgs> call = ParseModelCallArgs(args, kModelCallTimeoutMs);
+  if (!call.ok()) return UsageError(call.status().message());
   const std::string api = args.Get("api", "tfs");
-  if (api == "tfs") return MetadataTfs(*target, *model, *version, *timeout);
-  if (api == "kserve") return MetadataKServe(*target, *model, *version, *timeout);
+  if (api == "tfs") return MetadataTfs(*call);
+  if (api == "kserve") return MetadataKServe(*call);
   return UsageError(absl::StrCat("--api must be tfs or kserve, got '", api, "'"));
 }
 

@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "client/call_args.h"
 #include "client/commands.h"
 #include "client/host_tensor.h"
 #include "client/json.h"
@@ -28,14 +29,11 @@ namespace q8::client {
 namespace {
 
 struct PredictOptions {
-  std::string target;
-  std::string model;
-  int64_t version = 0;  // 0 = server's choice.
+  ModelCallArgs call;
   std::string signature;
   std::string api;
   std::vector<std::string> output_filter;
   std::string output_dir;
-  int64_t timeout_ms = 0;
 };
 
 // Splits "NAME=VALUE"; both parts must be non-empty. `form` is the expected
@@ -174,8 +172,8 @@ int EmitOutputs(const PredictOptions& o, absl::string_view model,
 
 int PredictTfs(const PredictOptions& o, const NamedTensors& inputs) {
   tensorflow::serving::PredictRequest req;
-  req.mutable_model_spec()->set_name(o.model);
-  if (o.version > 0) req.mutable_model_spec()->mutable_version()->set_value(o.version);
+  req.mutable_model_spec()->set_name(o.call.model);
+  if (o.call.version > 0) req.mutable_model_spec()->mutable_version()->set_value(o.call.version);
   if (!o.signature.empty()) req.mutable_model_spec()->set_signature_name(o.signature);
   for (const auto& [name, t] : inputs) {
     absl::StatusOr<tensorflow::TensorProto> p = ToTensorProto(t);
@@ -184,9 +182,9 @@ int PredictTfs(const PredictOptions& o, const NamedTensors& inputs) {
   }
   for (const std::string& f : o.output_filter) req.add_output_filter(f);
 
-  auto stub = tensorflow::serving::PredictionService::NewStub(MakeChannel(o.target));
+  auto stub = tensorflow::serving::PredictionService::NewStub(MakeChannel(o.call.target));
   grpc::ClientContext ctx;
-  SetTimeout(ctx, o.timeout_ms);
+  SetTimeout(ctx, o.call.timeout_ms);
   tensorflow::serving::PredictResponse resp;
   grpc::Status status = stub->Predict(&ctx, req, &resp);
   if (!status.ok()) return ReportRpcError("Predict", status);
@@ -205,7 +203,7 @@ int PredictTfs(const PredictOptions& o, const NamedTensors& inputs) {
             [](const auto& a, const auto& b) { return a.first < b.first; });
   std::optional<int64_t> version;
   if (resp.model_spec().has_version()) version = resp.model_spec().version().value();
-  return EmitOutputs(o, resp.model_spec().name().empty() ? o.model : resp.model_spec().name(),
+  return EmitOutputs(o, resp.model_spec().name().empty() ? o.call.model : resp.model_spec().name(),
                      version, "", outputs);
 }
 
@@ -214,8 +212,8 @@ int PredictKServe(const PredictOptions& o, const NamedTensors& inputs) {
     return UsageError("--signature is not part of the KServe v2 API; use --api=tfs");
   }
   inference::ModelInferRequest req;
-  req.set_model_name(o.model);
-  if (o.version > 0) req.set_model_version(absl::StrCat(o.version));
+  req.set_model_name(o.call.model);
+  if (o.call.version > 0) req.set_model_version(absl::StrCat(o.call.version));
   for (const auto& [name, t] : inputs) {
     absl::StatusOr<std::string> raw = ToKServeInput(name, t, *req.add_inputs());
     if (!raw.ok()) return UsageError(raw.status().message());
@@ -223,9 +221,9 @@ int PredictKServe(const PredictOptions& o, const NamedTensors& inputs) {
   }
   for (const std::string& f : o.output_filter) req.add_outputs()->set_name(f);
 
-  auto stub = inference::GRPCInferenceService::NewStub(MakeChannel(o.target));
+  auto stub = inference::GRPCInferenceService::NewStub(MakeChannel(o.call.target));
   grpc::ClientContext ctx;
-  SetTimeout(ctx, o.timeout_ms);
+  SetTimeout(ctx, o.call.timeout_ms);
   inference::ModelInferResponse resp;
   grpc::Status status = stub->ModelInfer(&ctx, req, &resp);
   if (!status.ok()) return ReportRpcError("ModelInfer", status);
@@ -251,7 +249,7 @@ int PredictKServe(const PredictOptions& o, const NamedTensors& inputs) {
   std::optional<int64_t> version;
   int64_t v;
   if (absl::SimpleAtoi(resp.model_version(), &v)) version = v;
-  return EmitOutputs(o, resp.model_name().empty() ? o.model : resp.model_name(), version,
+  return EmitOutputs(o, resp.model_name().empty() ? o.call.model : resp.model_name(), version,
                      resp.model_version(), outputs);
 }
 
@@ -259,19 +257,9 @@ int PredictKServe(const PredictOptions& o, const NamedTensors& inputs) {
 
 int RunPredict(const Args& args) {
   PredictOptions o;
-  absl::StatusOr<std::string> target = args.Require("target");
-  if (!target.ok()) return UsageError(target.status().message());
-  absl::StatusOr<std::string> model = args.Require("model");
-  if (!model.ok()) return UsageError(model.status().message());
-  o.target = *target;
-  o.model = *model;
-  absl::StatusOr<int64_t> version = args.GetInt("version", 0);
-  if (!version.ok()) return UsageError(version.status().message());
-  if (*version < 0) return UsageError("--version must be positive");
-  o.version = *version;
-  absl::StatusOr<int64_t> timeout = args.GetInt("timeout-ms", 30000);
-  if (!timeout.ok()) return UsageError(timeout.status().message());
-  o.timeout_ms = *timeout;
+  absl::StatusOr<ModelCallArgs> call = ParseModelCallArgs(args, kModelCallTimeoutMs);
+  if (!call.ok()) return UsageError(call.status().message());
+  o.call = *std::move(call);
   o.signature = args.Get("signature");
   o.api = args.Get("api", "tfs");
   if (o.api != "tfs" && o.api != "kserve") {

@@ -17,13 +17,14 @@ constexpr absl::string_view kOverview = R"(usage: q8c COMMAND [FLAGS]
 Commands:
   predict    run a model on .npy / JSON inputs, print outputs as JSON
   metadata   print a model's signatures (TF Serving) or metadata (KServe)
-  signature  print how q8serve binds a signature to the model's tensors
+  signature  show how q8serve binds a signature to the model's tensors, and why
+  graph      list a loaded model's tensors and nodes, optionally filtered
   health     gRPC health check; exit 0 only when SERVING
   help       q8c help COMMAND shows that command's flags
 
-Flags take --name=value or --name value. Exit codes: 0 success, 1 RPC error
-(code and message on stderr), bad response or not SERVING, 2 usage error or
-unreadable input.
+Flags take --name=value or --name value; switches (--json) take no value.
+Exit codes: 0 success, 1 RPC error (code and message on stderr), bad
+response or not SERVING, 2 usage error or unreadable input.
 )";
 
 const std::vector<Command>& Commands() {
@@ -56,6 +57,7 @@ Prints {"model":..,"version":..,"outputs":{"NAME":{"dtype":..,"shape":[..],
        {"target", "model", "version", "signature", "api", "input", "json-input", "dtype",
         "output-filter", "output-dir", "timeout-ms"},
        {"input", "dtype"},
+       {},
        RunPredict},
       {"metadata",
        R"(usage: q8c metadata --target=HOST:PORT --model=NAME [--version=N]
@@ -66,18 +68,58 @@ Prints {"model":..,"version":..,"outputs":{"NAME":{"dtype":..,"shape":[..],
 )",
        {"target", "model", "version", "api", "timeout-ms"},
        {},
+       {},
        RunMetadata},
       {"signature",
        R"(usage: q8c signature --target=HOST:PORT --model=NAME [--version=N]
-           [--signature=NAME] [--timeout-ms=N]
+           [--signature=NAME] [--json] [--timeout-ms=N]
 
-  q8serve.v1.Q8Serve/GetSignature: each logical input/output with its engine
-  tensor, dtype, shape, quantization and binding rule. Version 0 or absent =
-  latest; signature absent = serving_default. Prints JSON.
+  q8serve.v1.Q8Serve/GetSignature: how each logical input/output is bound
+  to an engine tensor, and why. Version 0 or absent = latest; signature
+  absent = serving_default.
+
+  Prints a table per INPUTS and OUTPUTS:
+    NAME → TENSOR  the logical name clients use, and the engine tensor
+    DTYPE, SHAPE   what the client sends or receives (? = dynamic)
+    CONVERSION     what q8serve does at the boundary, e.g.
+                   "quantize float32→uint8 s=0.003922 z=0"; "none" when the
+                   client uses the tensor's own type
+    RULE           how the binding was made (explicit, exact, boundary_walk..)
+    SOURCE         where the logical name was declared
+  with each binding's explanation indented on the line below it.
+
+  --json         print the whole response as one line of JSON instead
+                 (for scripts; the tables may change between versions).
+  --timeout-ms   RPC deadline (default 30000; 0 = none).
 )",
-       {"target", "model", "version", "signature", "timeout-ms"},
+       {"target", "model", "version", "signature", "json", "timeout-ms"},
        {},
+       {"json"},
        RunSignature},
+      {"graph",
+       R"(usage: q8c graph --target=HOST:PORT --model=NAME [--version=N]
+           [--grep=PATTERN] [--json] [--timeout-ms=N]
+
+  q8serve.v1.Q8Serve/GetGraph: the tensors and nodes of the loaded model.
+  Prints a header (model, version, format, file, how many tensors and nodes
+  match), then
+    TENSORS  name, dtype, shape ([?,64]; ? = dynamic or unknown),
+             quantization ("uint8 s=0.003922 z=0", "int8 per-axis(0) ×64"),
+             producing op, and IN / OUT for graph inputs and outputs
+    NODES    op type, name, inputs → outputs
+  Names are never shortened, so they can be pasted into a signature file.
+
+  --grep         RE2 regular expression, searched (not anchored) in tensor
+                 names, node names and op types, e.g. --grep='conv|Quantize'.
+                 Default: everything.
+  --json         print the whole response as one line of JSON instead.
+  --version      model version (default: the server's latest).
+  --timeout-ms   RPC deadline (default 30000; 0 = none).
+)",
+       {"target", "model", "version", "grep", "json", "timeout-ms"},
+       {},
+       {"json"},
+       RunGraph},
       {"health",
        R"(usage: q8c health --target=HOST:PORT [--service=NAME] [--timeout-ms=N]
 
@@ -86,6 +128,7 @@ Prints {"model":..,"version":..,"outputs":{"NAME":{"dtype":..,"shape":[..],
   Default timeout 5000 ms.
 )",
        {"target", "service", "timeout-ms"},
+       {},
        {},
        RunHealth},
   };
@@ -133,7 +176,7 @@ int Main(int argc, char** argv) {
       return kExitOk;
     }
   }
-  absl::StatusOr<Args> args = Args::Parse(rest, c->flags, c->repeatable);
+  absl::StatusOr<Args> args = Args::Parse(rest, c->flags, c->repeatable, c->switches);
   if (!args.ok()) {
     std::cerr << "q8c " << cmd << ": " << args.status().message() << "\n\n" << c->usage;
     return kExitUsage;
