@@ -29,44 +29,13 @@
 #include "tensorflow_serving/apis/get_model_metadata.pb.h"
 #include "tensorflow_serving/apis/prediction_service.grpc.pb.h"
 #include "tests/common/test_env.h"
+#include "tests/e2e/e2e_helpers.h"
 #include "tests/e2e/server_process.h"
 
 namespace q8::e2e {
 namespace {
 
 using ::testing::HasSubstr;
-using namespace std::chrono_literals;
-
-constexpr auto kReadyTimeout = 20s;
-constexpr auto kRpcTimeout = 10s;
-constexpr auto kExitTimeout = 10s;
-
-std::string ServerBinary() { return q8::testing::EnvOr("Q8SERVE_BIN", ""); }
-std::string Repository() { return q8::testing::SourceDir() + "/deploy/models"; }
-std::string Examples() { return q8::testing::SourceDir() + "/deploy/examples/digits"; }
-
-std::unique_ptr<grpc::ClientContext> Context() {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(std::chrono::system_clock::now() + kRpcTimeout);
-  return context;
-}
-
-std::vector<float> AsFloats(const std::string& bytes) {
-  std::vector<float> out(bytes.size() / sizeof(float));
-  std::memcpy(out.data(), bytes.data(), out.size() * sizeof(float));
-  return out;
-}
-
-std::vector<int> Argmax(const std::vector<float>& logits, int classes) {
-  std::vector<int> out;
-  for (size_t row = 0; row + classes <= logits.size(); row += classes) {
-    out.push_back(
-        static_cast<int>(std::max_element(logits.begin() + row, logits.begin() + row + classes) -
-                         (logits.begin() + row)));
-  }
-  return out;
-}
-
 // Sum of the samples of `metric` whose label set contains every one of `labels`
 // (e.g. status="OK"), from Prometheus text exposition.
 double SumMetric(const std::string& text, const std::string& metric,
@@ -121,42 +90,6 @@ class ServerE2eTest : public ::testing::Test {
   }
   static std::unique_ptr<inference::GRPCInferenceService::Stub> KServeStub() {
     return inference::GRPCInferenceService::NewStub(*channel_);
-  }
-
-  // deploy/examples/digits/batch4.npy: float32 [4,64], raw little-endian bytes.
-  static std::string Batch4Bytes() {
-    absl::StatusOr<client::HostTensor> t =
-        client::ReadNpyFile(q8::testing::RequireFile(Examples() + "/batch4.npy"));
-    EXPECT_TRUE(t.ok()) << t.status();
-    if (!t.ok()) return "";
-    EXPECT_EQ(t->dtype, "float32");
-    EXPECT_EQ(t->shape, (std::vector<int64_t>{4, 64}));
-    return t->data;
-  }
-
-  static tensorflow::serving::PredictRequest TfRequest(const std::string& bytes, int64_t rows,
-                                                       int64_t cols = 64) {
-    tensorflow::serving::PredictRequest request;
-    request.mutable_model_spec()->set_name("digits");
-    tensorflow::TensorProto& images = (*request.mutable_inputs())["images"];
-    images.set_dtype(tensorflow::DT_FLOAT);
-    images.mutable_tensor_shape()->add_dim()->set_size(rows);
-    images.mutable_tensor_shape()->add_dim()->set_size(cols);
-    images.set_tensor_content(bytes);
-    return request;
-  }
-
-  static inference::ModelInferRequest KServeRequest(const std::string& bytes, int64_t rows,
-                                                    int64_t cols = 64) {
-    inference::ModelInferRequest request;
-    request.set_model_name("digits");
-    auto* input = request.add_inputs();
-    input->set_name("images");
-    input->set_datatype("FP32");
-    input->add_shape(rows);
-    input->add_shape(cols);
-    request.add_raw_input_contents(bytes);
-    return request;
   }
 
   // Logits of the engine run here, in process, on the same model and bytes.
