@@ -4,12 +4,15 @@
 // QuantizeLinear_Output` uint8 out). The real q8serve runs on a temporary repository
 // {digits/1: float model, digits/2: renamed int8 model}; the client sends float `images`
 // and reads float `logits` over both wire APIs, and the q8serve API explains the bindings.
+// The same server also serves the bench MLP's QDQ (v1) and QOperator (v2) exports under
+// one set of names, and the QOperator export under names from a signatures.pbtxt.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "q8serve/v1/q8serve.grpc.pb.h"
 #include "tensorflow_serving/apis/get_model_metadata.pb.h"
@@ -34,6 +37,22 @@ class SignatureE2eTest : public ::testing::Test {
     fs::copy_file(q8::testing::RequireFile(q8::testing::SourceDir() +
                                            "/tests/fixtures/signature/digits_uint8_io.onnx"),
                   *repo_ + "/digits/2/model.onnx");
+    // The bench MLP in its two quantized export forms (QDQ, then QOperator), and the
+    // QOperator export again under names a signature file declares.
+    const std::string bench = q8::testing::SharedDir() + "/bench/models/";
+    fs::create_directories(*repo_ + "/mlp/1");
+    fs::create_directories(*repo_ + "/mlp/2");
+    fs::create_directories(*repo_ + "/mlp_named/1");
+    fs::copy_file(q8::testing::RequireFile(bench + "mlp_qdq.onnx"), *repo_ + "/mlp/1/model.onnx");
+    fs::copy_file(q8::testing::RequireFile(bench + "mlp_qop.onnx"), *repo_ + "/mlp/2/model.onnx");
+    fs::copy_file(bench + "mlp_qop.onnx", *repo_ + "/mlp_named/1/model.onnx");
+    std::ofstream(*repo_ + "/mlp_named/signatures.pbtxt") << R"pb(
+      signatures {
+        name: "classify"
+        inputs { name: "pixels" dtype: "float32" shape: [-1, 784] }
+        outputs { name: "scores" }
+      }
+    )pb";
     server_ = new ServerProcess();
     ASSERT_TRUE(server_->Start(ServerBinary(), {"--model-repository=" + *repo_, "--grpc-port=0",
                                                 "--metrics-port=0", "--host=127.0.0.1"}))
@@ -194,6 +213,76 @@ TEST_F(SignatureE2eTest, GetGraphFiltersTensorsAndNodesByPattern) {
   grpc::Status bad = stub->GetGraph(Context().get(), request, &response);
   EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(bad.error_message(), HasSubstr("RE2"));
+}
+
+// Reads an .npy fixture as raw bytes (float32).
+std::string NpyBytes(const std::string& path, std::vector<int64_t>* shape) {
+  absl::StatusOr<client::HostTensor> t = client::ReadNpyFile(q8::testing::RequireFile(path));
+  EXPECT_TRUE(t.ok()) << t.status();
+  if (!t.ok()) return "";
+  *shape = t->shape;
+  return t->data;
+}
+
+// The bench models' tensor names are those of a quantized export; served as two versions,
+// a client of version 1 gets version 2's answer under the same names, and both match
+// onnxruntime's outputs on the same inputs (tests/fixtures/ort).
+TEST_F(SignatureE2eTest, BenchMlpQdqThenQOperatorServeTheSameNames) {
+  for (const auto& [version, form] : {std::pair<int64_t, const char*>{1, "mlp_qdq"}, {2, "mlp_qop"}}) {
+    const std::string fixture = q8::testing::SourceDir() + "/tests/fixtures/ort/" + form;
+    std::vector<int64_t> in_shape, out_shape;
+    const std::string input = NpyBytes(fixture + "/input.npy", &in_shape);
+    const std::vector<float> want = AsFloats(NpyBytes(fixture + "/logits.out.npy", &out_shape));
+    inference::ModelInferRequest request;
+    request.set_model_name("mlp");
+    request.set_model_version(std::to_string(version));
+    auto* in = request.add_inputs();
+    in->set_name("input");
+    in->set_datatype("FP32");
+    for (int64_t d : in_shape) in->add_shape(d);
+    request.add_raw_input_contents(input);
+    inference::ModelInferResponse response;
+    grpc::Status status = inference::GRPCInferenceService::NewStub(*channel_)->ModelInfer(
+        Context().get(), request, &response);
+    ASSERT_TRUE(status.ok()) << form << ": " << status.error_message();
+    ASSERT_EQ(response.outputs(0).name(), "logits");
+    const std::vector<float> got = AsFloats(response.raw_output_contents(0));
+    ASSERT_EQ(got.size(), want.size());
+    EXPECT_EQ(Argmax(got, 10), Argmax(want, 10)) << form << " agrees with onnxruntime";
+  }
+  q8serve::v1::GetSignatureRequest request;
+  request.set_model_name("mlp");
+  q8serve::v1::GetSignatureResponse response;
+  ASSERT_TRUE(q8serve::v1::Q8Serve::NewStub(*channel_)->GetSignature(Context().get(), request, &response).ok());
+  EXPECT_EQ(response.version(), 2);
+  EXPECT_EQ(response.inputs(0).source(), "version 1");
+  EXPECT_EQ(response.inputs(0).rule(), "exact");
+}
+
+TEST_F(SignatureE2eTest, SignatureFileNamesServeTheQOperatorExport) {
+  tensorflow::serving::PredictRequest request;
+  request.mutable_model_spec()->set_name("mlp_named");  // default signature: "classify"
+  tensorflow::TensorProto& pixels = (*request.mutable_inputs())["pixels"];
+  pixels.set_dtype(tensorflow::DT_FLOAT);
+  pixels.mutable_tensor_shape()->add_dim()->set_size(1);
+  pixels.mutable_tensor_shape()->add_dim()->set_size(784);
+  pixels.add_float_val(0.5f);  // TF Serving's broadcast of a single value
+  tensorflow::serving::PredictResponse response;
+  grpc::Status status = tensorflow::serving::PredictionService::NewStub(*channel_)->Predict(
+      Context().get(), request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_TRUE(response.outputs().contains("scores"));
+  EXPECT_EQ(response.outputs().at("scores").tensor_shape().dim(1).size(), 10);
+
+  q8serve::v1::GetSignatureRequest sig_request;
+  sig_request.set_model_name("mlp_named");
+  q8serve::v1::GetSignatureResponse sig;
+  ASSERT_TRUE(q8serve::v1::Q8Serve::NewStub(*channel_)->GetSignature(Context().get(), sig_request, &sig).ok());
+  EXPECT_EQ(sig.signature_name(), "classify");
+  EXPECT_EQ(sig.inputs(0).tensor_name(), "input");
+  EXPECT_EQ(sig.inputs(0).rule(), "unique_role");
+  EXPECT_EQ(sig.inputs(0).source(), "signatures.pbtxt");
+  EXPECT_EQ(sig.outputs(0).tensor_name(), "logits");
 }
 
 }  // namespace
