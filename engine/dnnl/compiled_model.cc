@@ -12,15 +12,14 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "engine/dnnl/arena_planner.h"
+#include "engine/dnnl/reorder_step.h"
 #include "engine/dnnl/run_context_impl.h"
 
 namespace q8::engine::dnnl_backend {
 namespace {
 
-constexpr size_t kAlign = 64;
 constexpr int64_t kMaxElements = int64_t{1} << 31;  // per tensor; larger is a client error
-
-size_t AlignUp(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 
 // Runs fn, converting exceptions that cross from oneDNN or allocation into a Status.
 template <typename Fn>
@@ -143,7 +142,6 @@ absl::StatusOr<std::shared_ptr<const CompiledModel::Plan>> CompiledModel::BuildP
     absl::Span<const TensorView> inputs) const {
   auto plan = std::make_shared<Plan>();
   plan->values.resize(values_.size());
-  plan->arena_offset.assign(values_.size(), 0);
   for (size_t v = 0; v < values_.size(); ++v) {
     if (values_[v].kind == ValueKind::kInput) {
       const TensorView& in = inputs[values_[v].input_index];
@@ -152,12 +150,38 @@ absl::StatusOr<std::shared_ptr<const CompiledModel::Plan>> CompiledModel::BuildP
       plan->values[v] = ValueDesc{values_[v].constant->dtype(), values_[v].constant->shape()};
     }
   }
-  // Every intermediate gets its own arena range for now; liveness-based reuse would
-  // shrink the arena for deep graphs (engine issue).
+  // A channels-last value converted to plain once, shared by every consumer needing plain.
+  std::vector<int> plain_copy(values_.size(), -1);
+  auto plain_id = [&](int id, const std::string& where) -> absl::StatusOr<int> {
+    if (plan->values[id].layout == Layout::kPlain) return id;
+    if (plain_copy[id] < 0) {
+      ValueDesc to = plan->values[id];
+      to.layout = Layout::kPlain;
+      absl::StatusOr<std::unique_ptr<Step>> step = Guard(
+          where, [&]() -> absl::StatusOr<std::unique_ptr<Step>> {
+            return MakeReorderStep(plan->values[id], to);
+          });
+      if (!step.ok()) return step.status();
+      plain_copy[id] = static_cast<int>(plan->values.size());
+      plan->values.push_back(to);
+      plan->steps.push_back(PlanStep{*std::move(step), {id}, {plain_copy[id]}, 0});
+    }
+    return plain_copy[id];
+  };
+
   for (const CompiledNode& node : nodes_) {
-    std::vector<ValueDesc> in_descs;
-    for (int id : node.inputs) in_descs.push_back(plan->values[id]);
     const std::string where = absl::StrCat("node '", node.name, "' (", node.op, ")");
+    std::vector<int> in_ids;
+    std::vector<ValueDesc> in_descs;
+    for (int id : node.inputs) {
+      if (!node.kernel->accepts_channels_last()) {
+        absl::StatusOr<int> plain = plain_id(id, where);
+        if (!plain.ok()) return plain.status();
+        id = *plain;
+      }
+      in_ids.push_back(id);
+      in_descs.push_back(plan->values[id]);
+    }
     absl::StatusOr<PlannedStep> planned = Guard(
         where, [&]() -> absl::StatusOr<PlannedStep> { return node.kernel->Plan(in_descs); });
     if (!planned.ok()) {
@@ -169,19 +193,59 @@ absl::StatusOr<std::shared_ptr<const CompiledModel::Plan>> CompiledModel::BuildP
                                               " outputs for ", node.outputs.size()));
     }
     for (size_t o = 0; o < node.outputs.size(); ++o) {
-      const int id = node.outputs[o];
-      plan->values[id] = planned->outputs[o];
-      plan->arena_offset[id] = plan->arena_bytes;
       const int64_t n = NumElements(planned->outputs[o].shape);
       if (n > kMaxElements) {
         return absl::InvalidArgumentError(absl::StrCat(
             where, ": output would have ", n, " elements, more than the limit ", kMaxElements));
       }
-      plan->arena_bytes += AlignUp(static_cast<size_t>(n) * DTypeSize(planned->outputs[o].dtype));
+      plan->values[node.outputs[o]] = planned->outputs[o];
     }
-    plan->scratchpad_bytes = std::max(plan->scratchpad_bytes, planned->step->scratchpad_bytes());
-    plan->steps.push_back(std::move(planned->step));
+    plan->steps.push_back(PlanStep{std::move(planned->step), std::move(in_ids), node.outputs, 0});
   }
+  // Graph outputs are returned plain.
+  for (int id : output_values_) {
+    absl::StatusOr<int> plain = plain_id(id, "graph output");
+    if (!plain.ok()) return plain.status();
+    plan->outputs.push_back(*plain);
+  }
+
+  // Activation memory: intermediates live from their producing step to their last
+  // consumer and share the arena when lifetimes do not overlap. Graph outputs are
+  // written straight into the returned tensors and need no arena space.
+  const int num_values = static_cast<int>(plan->values.size());
+  std::vector<int> last_use(num_values, -1);
+  for (int s = 0; s < static_cast<int>(plan->steps.size()); ++s) {
+    for (int id : plan->steps[s].inputs) last_use[id] = s;
+    for (int id : plan->steps[s].outputs) last_use[id] = std::max(last_use[id], s);
+  }
+  std::vector<bool> is_output(num_values, false);
+  for (int id : plan->outputs) is_output[id] = true;
+  auto in_arena = [&](int id) {
+    return !is_output[id] && (id >= static_cast<int>(values_.size()) ||
+                              values_[id].kind == ValueKind::kIntermediate);
+  };
+  plan->arena_offset.assign(num_values, 0);
+  ArenaPlanner arena;
+  for (int s = 0; s < static_cast<int>(plan->steps.size()); ++s) {
+    PlanStep& step = plan->steps[s];
+    for (int id : step.outputs) {
+      if (in_arena(id)) {
+        const ValueDesc& v = plan->values[id];
+        plan->arena_offset[id] = arena.Allocate(static_cast<size_t>(NumElements(v.shape)) * DTypeSize(v.dtype));
+      }
+    }
+    const size_t workspace = step.step->workspace_bytes();
+    if (workspace > 0) step.workspace_offset = arena.Allocate(workspace);
+    plan->scratchpad_bytes = std::max(plan->scratchpad_bytes, step.step->scratchpad_bytes());
+    if (workspace > 0) arena.Free(step.workspace_offset);
+    for (int id : step.inputs) {
+      if (in_arena(id) && last_use[id] == s) arena.Free(plan->arena_offset[id]);
+    }
+    for (int id : step.outputs) {
+      if (in_arena(id) && last_use[id] == s) arena.Free(plan->arena_offset[id]);
+    }
+  }
+  plan->arena_bytes = arena.size();
   return std::shared_ptr<const Plan>(std::move(plan));
 }
 
@@ -230,11 +294,10 @@ absl::StatusOr<std::vector<Tensor>> CompiledModel::Run(RunContext& ctx,
     char* arena = static_cast<char*>(rc.arena.Reserve(plan.arena_bytes));
     void* scratchpad = rc.scratchpad.Reserve(plan.scratchpad_bytes);
 
-    // Graph outputs produced by a node are written straight into the returned tensors.
-    std::vector<Tensor> outputs(output_values_.size());
-    std::vector<void*> buffers(values_.size(), nullptr);
-    for (size_t v = 0; v < values_.size(); ++v) {
-      switch (values_[v].kind) {
+    std::vector<void*> buffers(plan.values.size(), nullptr);
+    for (size_t v = 0; v < plan.values.size(); ++v) {
+      const ValueKind kind = v < values_.size() ? values_[v].kind : ValueKind::kIntermediate;
+      switch (kind) {
         case ValueKind::kInput:
           buffers[v] = const_cast<void*>(inputs[values_[v].input_index].data);
           break;
@@ -246,10 +309,14 @@ absl::StatusOr<std::vector<Tensor>> CompiledModel::Run(RunContext& ctx,
           break;
       }
     }
-    std::vector<int> written_by(values_.size(), -1);  // output index a node writes into
-    for (size_t o = 0; o < output_values_.size(); ++o) {
-      const int v = output_values_[o];
-      if (values_[v].kind != ValueKind::kIntermediate || written_by[v] >= 0) continue;
+    // Graph outputs a step produces are written straight into the returned tensors.
+    std::vector<Tensor> outputs(plan.outputs.size());
+    std::vector<int> written_by(plan.values.size(), -1);  // output index a step writes into
+    for (size_t o = 0; o < plan.outputs.size(); ++o) {
+      const int v = plan.outputs[o];
+      const bool produced = v >= static_cast<int>(values_.size()) ||
+                            values_[v].kind == ValueKind::kIntermediate;
+      if (!produced || written_by[v] >= 0) continue;
       outputs[o] = Tensor(plan.values[v].dtype, plan.values[v].shape);
       buffers[v] = outputs[o].data();
       written_by[v] = static_cast<int>(o);
@@ -257,18 +324,19 @@ absl::StatusOr<std::vector<Tensor>> CompiledModel::Run(RunContext& ctx,
 
     std::vector<const void*> in_ptrs;
     std::vector<void*> out_ptrs;
-    for (size_t n = 0; n < nodes_.size(); ++n) {
+    for (const PlanStep& step : plan.steps) {
       in_ptrs.clear();
       out_ptrs.clear();
-      for (int id : nodes_[n].inputs) in_ptrs.push_back(buffers[id]);
-      for (int id : nodes_[n].outputs) out_ptrs.push_back(buffers[id]);
-      plan.steps[n]->Execute(StepContext{rc.stream, scratchpad, in_ptrs, out_ptrs});
+      for (int id : step.inputs) in_ptrs.push_back(buffers[id]);
+      for (int id : step.outputs) out_ptrs.push_back(buffers[id]);
+      step.step->Execute(
+          StepContext{rc.stream, scratchpad, arena + step.workspace_offset, in_ptrs, out_ptrs});
     }
     rc.stream.wait();
 
     // Outputs that are graph inputs, constants, or listed twice: copy.
-    for (size_t o = 0; o < output_values_.size(); ++o) {
-      const int v = output_values_[o];
+    for (size_t o = 0; o < plan.outputs.size(); ++o) {
+      const int v = plan.outputs[o];
       if (written_by[v] == static_cast<int>(o)) continue;
       outputs[o] = Tensor(plan.values[v].dtype, plan.values[v].shape);
       std::memcpy(outputs[o].data(), buffers[v], outputs[o].byte_size());

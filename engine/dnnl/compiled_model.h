@@ -38,11 +38,22 @@ class CompiledModel final : public Model {
     std::vector<int> inputs;   // value ids of the runtime inputs
     std::vector<int> outputs;  // value ids
   };
+  // One step of a plan, reading and writing plan value ids.
+  struct PlanStep {
+    std::unique_ptr<Step> step;
+    std::vector<int> inputs;
+    std::vector<int> outputs;
+    size_t workspace_offset = 0;  // in the arena
+  };
   // Everything that depends on the concrete input shapes. Immutable once built.
+  // Plan value ids are the model's value ids, followed by the layout conversions the
+  // plan inserted (channels-last → plain in front of kernels that need plain, and for
+  // graph outputs).
   struct Plan {
-    std::vector<std::unique_ptr<Step>> steps;  // one per CompiledNode
-    std::vector<ValueDesc> values;             // per value id
-    std::vector<size_t> arena_offset;          // per value id (intermediates only)
+    std::vector<PlanStep> steps;
+    std::vector<ValueDesc> values;     // per plan value id
+    std::vector<size_t> arena_offset;  // per plan value id (intermediates only)
+    std::vector<int> outputs;          // plan value id of each graph output (plain layout)
     size_t arena_bytes = 0;
     size_t scratchpad_bytes = 0;
   };

@@ -19,16 +19,28 @@
 
 namespace q8::engine::dnnl_backend {
 
+// How a value's elements are stored. The shape is always the logical (ONNX) one, e.g.
+// NCHW; kChannelsLast stores a 4-D NCHW value as NHWC (5-D NCDHW as NDHWC), which is
+// what oneDNN's fast int8 convolution and pooling kernels read and write. Values keep
+// channels-last between such kernels; the compiler converts to plain in front of a
+// kernel that does not accept it and at graph outputs.
+enum class Layout { kPlain, kChannelsLast };
+
 struct ValueDesc {
   DType dtype = DType::kUnknown;
   Shape shape;
+  Layout layout = Layout::kPlain;
 };
+
+// The oneDNN memory descriptor of a value as laid out (plain row-major or channels-last).
+dnnl::memory::desc MemoryDesc(const ValueDesc& v);
 
 // Everything a Step may touch while it runs. Buffers are the concrete tensors of its
 // runtime inputs / outputs, laid out row-major as their ValueDesc says.
 struct StepContext {
   dnnl::stream& stream;
   void* scratchpad;  // at least Step::scratchpad_bytes(), 64-byte aligned
+  void* workspace;   // at least Step::workspace_bytes(), 64-byte aligned, this step's own
   absl::Span<const void* const> inputs;
   absl::Span<void* const> outputs;
 };
@@ -39,6 +51,8 @@ class Step {
   // May throw dnnl::error; the caller (compiled_model.cc) turns it into a Status.
   virtual void Execute(const StepContext& ctx) const = 0;
   virtual size_t scratchpad_bytes() const { return 0; }
+  // Temporary memory the step itself needs during Execute (e.g. a reordered input).
+  virtual size_t workspace_bytes() const { return 0; }
 };
 
 // A Step that is just a function: for kernels whose work is a loop, not a primitive.
@@ -65,6 +79,9 @@ class Kernel {
   virtual absl::StatusOr<PlannedStep> Plan(absl::Span<const ValueDesc> inputs) const = 0;
   // True when the kernel's arithmetic runs on int8 oneDNN primitives.
   virtual bool is_int8() const { return false; }
+  // True when Plan/Execute handle channels-last inputs (and say which layout each output
+  // has). False: the compiler reorders channels-last inputs to plain first.
+  virtual bool accepts_channels_last() const { return false; }
 };
 
 // What a kernel builder returns: the kernel and which node inputs it reads at run time

@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "engine/dnnl/kernel.h"
@@ -37,6 +39,19 @@ dnnl::memory::data_type ToDnnl(DType dtype) {
     default: break;
   }
   return dt::undef;
+}
+
+dnnl::memory::desc MemoryDesc(const ValueDesc& v) {
+  using tag = dnnl::memory::format_tag;
+  // oneDNN has no 0-D memory: a scalar is a 1-element vector.
+  const Shape shape = v.shape.empty() ? Shape{1} : v.shape;
+  static constexpr tag kPlain[] = {tag::undef, tag::a, tag::ab, tag::abc, tag::abcd, tag::abcde, tag::abcdef};
+  // Channels-last: dim 1 (C) innermost — nwc, nhwc, ndhwc.
+  static constexpr tag kChannelsLast[] = {tag::undef, tag::a, tag::ab, tag::acb, tag::acdb, tag::acdeb, tag::undef};
+  const size_t rank = std::min<size_t>(shape.size(), 6);
+  const tag t = v.layout == Layout::kChannelsLast && kChannelsLast[rank] != tag::undef ? kChannelsLast[rank]
+                                                                                      : kPlain[rank];
+  return dnnl::memory::desc(ToDims(shape), ToDnnl(v.dtype), t);
 }
 
 dnnl::memory::dims ToDims(const Shape& shape) { return dnnl::memory::dims(shape.begin(), shape.end()); }

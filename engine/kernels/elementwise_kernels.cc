@@ -11,19 +11,17 @@ namespace {
 
 using dnnl::memory;
 
-memory::format_tag PlainTag(size_t rank) {
-  using tag = memory::format_tag;
-  static constexpr tag kTags[] = {tag::a, tag::a, tag::ab, tag::abc, tag::abcd, tag::abcde, tag::abcdef};
-  return kTags[rank];
-}
 
 // A primitive with one source and one destination of the same plain layout, plus an
 // optional second source (binary).
 class PrimitiveStep final : public Step {
  public:
+  // `swap`: the step's inputs 0 and 1 feed src1 and src0 (a commutative op whose
+  // full-size operand is the second input).
   PrimitiveStep(dnnl::primitive p, memory::desc src0, memory::desc src1, memory::desc dst,
-                memory::desc scratchpad)
-      : primitive_(std::move(p)), src0_(src0), src1_(src1), dst_(dst), scratchpad_(scratchpad) {}
+                memory::desc scratchpad, bool swap = false)
+      : primitive_(std::move(p)), src0_(src0), src1_(src1), dst_(dst), scratchpad_(scratchpad),
+        swap_(swap) {}
 
   void Execute(const StepContext& c) const override {
     const auto& eng = CpuEngine();
@@ -33,8 +31,8 @@ class PrimitiveStep final : public Step {
     if (c.inputs.size() == 1) {
       args.emplace(DNNL_ARG_SRC, memory(src0_, eng, const_cast<void*>(c.inputs[0])));
     } else {
-      args.emplace(DNNL_ARG_SRC_0, memory(src0_, eng, const_cast<void*>(c.inputs[0])));
-      args.emplace(DNNL_ARG_SRC_1, memory(src1_, eng, const_cast<void*>(c.inputs[1])));
+      args.emplace(DNNL_ARG_SRC_0, memory(src0_, eng, const_cast<void*>(c.inputs[swap_ ? 1 : 0])));
+      args.emplace(DNNL_ARG_SRC_1, memory(src1_, eng, const_cast<void*>(c.inputs[swap_ ? 0 : 1])));
     }
     primitive_.execute(c.stream, args);
   }
@@ -43,14 +41,14 @@ class PrimitiveStep final : public Step {
  private:
   const dnnl::primitive primitive_;
   const memory::desc src0_, src1_, dst_, scratchpad_;
+  const bool swap_;
 };
 
 class ReluKernel final : public Kernel {
  public:
   absl::StatusOr<PlannedStep> Plan(absl::Span<const ValueDesc> in) const override {
     if (in[0].dtype != DType::kFloat32) return absl::UnimplementedError("Relu takes float32");
-    Shape shape = in[0].shape.empty() ? Shape{1} : in[0].shape;
-    memory::desc md(ToDims(shape), memory::data_type::f32, PlainTag(shape.size()));
+    const memory::desc md = MemoryDesc(in[0]);  // element-wise: any layout, kept as is
     dnnl::primitive_attr attr;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
     dnnl::eltwise_forward::primitive_desc pd(
@@ -63,6 +61,7 @@ class ReluKernel final : public Kernel {
     p.outputs = {in[0]};
     return p;
   }
+  bool accepts_channels_last() const override { return true; }
 };
 
 // numpy broadcasting of two shapes; error if incompatible.
@@ -125,21 +124,34 @@ class BinaryKernel final : public Kernel {
     auto out = BroadcastShape(in[0].shape, in[1].shape);
     if (!out.ok()) return out.status();
     PlannedStep p;
-    p.outputs = {ValueDesc{t, *out}};
-    if (t == DType::kFloat32 && *out == in[0].shape && !out->empty()) {
+    // Channels-last operands: oneDNN binary reads any layout, as long as the full-size
+    // operand comes first (Add and Mul commute) and the other only broadcasts.
+    const bool channels_last = in[0].layout == Layout::kChannelsLast ||
+                               in[1].layout == Layout::kChannelsLast;
+    const bool swap = in[0].shape != *out;
+    const ValueDesc& full = swap ? in[1] : in[0];
+    const ValueDesc& other = swap ? in[0] : in[1];
+    p.outputs = {ValueDesc{t, *out, full.layout}};
+    if (t == DType::kFloat32 && full.shape == *out && !out->empty()) {
       // oneDNN binary: src0 full size, src1 broadcast along dims of size 1.
-      Shape b = in[1].shape;
-      while (b.size() < out->size()) b.insert(b.begin(), 1);
-      memory::desc a_md(ToDims(*out), memory::data_type::f32, PlainTag(out->size()));
-      memory::desc b_md(ToDims(b), memory::data_type::f32, PlainTag(b.size()));
+      ValueDesc b = other;
+      while (b.shape.size() < out->size()) b.shape.insert(b.shape.begin(), 1);
+      if (b.shape != *out) b.layout = full.layout;  // a broadcast operand is laid out like src0
+      const memory::desc a_md = MemoryDesc(full), b_md = MemoryDesc(b);
       dnnl::primitive_attr attr;
       attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
       dnnl::binary::primitive_desc pd(dnnl::binary::desc(alg_, a_md, b_md, a_md), attr,
                                       CpuEngine());
       p.step = std::make_unique<PrimitiveStep>(dnnl::binary(pd), a_md, b_md, a_md,
-                                               pd.scratchpad_desc());
+                                               pd.scratchpad_desc(), swap);
       return p;
     }
+    if (channels_last && !(in[0].shape == in[1].shape && in[0].layout == in[1].layout)) {
+      return absl::UnimplementedError(absl::StrCat(
+          "channels-last operands ", ShapeToString(in[0].shape), " and ", ShapeToString(in[1].shape),
+          " of type ", DTypeName(t), " (only float32 with one full-size operand)"));
+    }
+    p.outputs = {ValueDesc{t, *out, in[0].layout}};  // equal shapes when channels-last
     const Shape o = *out;
     const auto sa = BroadcastStrides(in[0].shape, o), sb = BroadcastStrides(in[1].shape, o);
     const bool add = alg_ == dnnl::algorithm::binary_add;
@@ -165,6 +177,7 @@ class BinaryKernel final : public Kernel {
     p.step = std::make_unique<FunctionStep>(run);
     return p;
   }
+  bool accepts_channels_last() const override { return true; }
 
  private:
   const dnnl::algorithm alg_;
@@ -180,6 +193,7 @@ class IdentityKernel final : public Kernel {
     p.outputs = {in[0]};
     return p;
   }
+  bool accepts_channels_last() const override { return true; }
 };
 
 }  // namespace

@@ -39,6 +39,14 @@ absl::StatusOr<quant::AxisLayout> ParamLayout(const ValueDesc& x, const ValueDes
         what, " has ", count, " values but axis ", *axis, " of ", ShapeToString(x.shape),
         " has size ", x.shape[*axis]));
   }
+  if (x.layout == Layout::kChannelsLast && x.shape.size() >= 3) {
+    // Stored N, spatial..., C: the parameters run along the physical order.
+    Shape physical{x.shape[0]};
+    physical.insert(physical.end(), x.shape.begin() + 2, x.shape.end());
+    physical.push_back(x.shape[1]);
+    const int phys_axis = *axis == 0 ? 0 : (*axis == 1 ? static_cast<int>(x.shape.size()) - 1 : *axis - 1);
+    return quant::MakeAxisLayout(physical, phys_axis, count);
+  }
   return quant::MakeAxisLayout(x.shape, *axis, count);
 }
 
@@ -73,9 +81,10 @@ class QuantizeLinearKernel final : public Kernel {
     };
     PlannedStep p;
     p.step = std::make_unique<FunctionStep>(run);
-    p.outputs = {ValueDesc{out, x.shape}};
+    p.outputs = {ValueDesc{out, x.shape, x.layout}};  // element-wise: layout kept
     return p;
   }
+  bool accepts_channels_last() const override { return true; }
 
  private:
   const int64_t axis_;
@@ -119,9 +128,10 @@ class DequantizeLinearKernel final : public Kernel {
     };
     PlannedStep p;
     p.step = std::make_unique<FunctionStep>(run);
-    p.outputs = {ValueDesc{DType::kFloat32, x.shape}};
+    p.outputs = {ValueDesc{DType::kFloat32, x.shape, x.layout}};  // element-wise: layout kept
     return p;
   }
+  bool accepts_channels_last() const override { return true; }
 
  private:
   const int64_t axis_;
