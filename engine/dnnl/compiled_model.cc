@@ -284,10 +284,11 @@ absl::StatusOr<std::shared_ptr<const CompiledModel::Plan>> CompiledModel::GetPla
 absl::StatusOr<std::vector<Tensor>> CompiledModel::Run(RunContext& ctx,
                                                        absl::Span<const TensorView> inputs) const {
   if (auto s = ValidateInputs(inputs); !s.ok()) return s;
+  // Before planning: oneDNN primitives created now keep the team size in force.
+  if (options_.threads > 0) omp_set_num_threads(options_.threads);
   auto plan_or = GetPlan(inputs);
   if (!plan_or.ok()) return plan_or.status();
   const Plan& plan = **plan_or;
-  if (options_.threads > 0) omp_set_num_threads(options_.threads);
 
   return Guard(info_.path, [&]() -> absl::StatusOr<std::vector<Tensor>> {
     RunContext::Impl& rc = ctx.impl();

@@ -110,8 +110,15 @@ dnnl::memory::dims ToDims(const Shape& shape);
 // Per-family registration, called by KernelRegistry().
 void RegisterQuantizeKernels(std::map<std::string, KernelBuilder>& registry);
 void RegisterQGemmKernel(std::map<std::string, KernelBuilder>& registry);
+void RegisterDequantizeEpilogueKernel(std::map<std::string, KernelBuilder>& registry);
 void RegisterMatMulKernels(std::map<std::string, KernelBuilder>& registry);
 void RegisterElementwiseKernels(std::map<std::string, KernelBuilder>& registry);
 void RegisterShapeKernels(std::map<std::string, KernelBuilder>& registry);
+void RegisterMathKernels(std::map<std::string, KernelBuilder>& registry);
+void RegisterTransformerKernels(std::map<std::string, KernelBuilder>& registry);
+void RegisterLayoutKernels(std::map<std::string, KernelBuilder>& registry);
+void RegisterDynamicQuantKernels(std::map<std::string, KernelBuilder>& registry);
+void RegisterQMatMulKernel(std::map<std::string, KernelBuilder>& registry);
+void RegisterConvPoolKernels(std::map<std::string, KernelBuilder>& registry);
 
 }  // namespace q8::engine::dnnl_backend

@@ -11,9 +11,16 @@ const std::map<std::string, KernelBuilder>& KernelRegistry() {
     auto* r = new std::map<std::string, KernelBuilder>();
     RegisterQuantizeKernels(*r);
     RegisterQGemmKernel(*r);
+    RegisterDequantizeEpilogueKernel(*r);
     RegisterMatMulKernels(*r);
     RegisterElementwiseKernels(*r);
     RegisterShapeKernels(*r);
+    RegisterMathKernels(*r);
+    RegisterTransformerKernels(*r);
+    RegisterLayoutKernels(*r);
+    RegisterDynamicQuantKernels(*r);
+    RegisterQMatMulKernel(*r);
+    RegisterConvPoolKernels(*r);
     return r;
   }();
   return *registry;

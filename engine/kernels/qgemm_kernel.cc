@@ -29,6 +29,10 @@ struct QGemmParams {
   DType y_dtype = DType::kFloat32;
   int32_t y_zero_point = 0;
   bool relu = false;
+  // GELU: not positively homogeneous, so the output scale stops at the float value
+  // (s_x·s_w[n]) and requantization is a post-op, gelu_erf then linear(1/s_y).
+  bool gelu = false;
+  float y_scale = 1.f;
   std::vector<float> output_scales;  // 1 or N
   bool has_bias = false;
 };
@@ -138,6 +142,12 @@ class QGemmKernel final : public Kernel {
     if (p_.quantized_output && p_.y_zero_point != 0) {
       attr.set_zero_points(DNNL_ARG_DST, 0, {p_.y_zero_point});
     }
+    if (p_.gelu) {
+      dnnl::post_ops ops;
+      ops.append_eltwise(1.f, dnnl::algorithm::eltwise_gelu_erf, 0.f, 0.f);
+      if (p_.quantized_output) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f / p_.y_scale, 0.f);
+      attr.set_post_ops(ops);
+    }
     if (p_.relu) {
       dnnl::post_ops ops;
       ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
@@ -209,6 +219,9 @@ absl::StatusOr<BuiltKernel> BuildQGemm(const ir::Node& node, const ir::Graph& gr
     }
   }
   p.relu = node.GetString("activation", "") == "Relu";
+  p.gelu = node.GetString("activation", "") == "Gelu";
+  p.y_scale = sy;
+  if (p.gelu) sy = 1.f;  // os = s_x·s_w[n]; 1/s_y is the last post-op
   // os[n] = s_x·s_w[n] / s_y; the bias goes in the accumulator domain, b[n] / (s_x·s_w[n]).
   std::vector<float> acc_scale(static_cast<size_t>(sw.size() == 1 ? 1 : p.N));
   for (size_t n = 0; n < acc_scale.size(); ++n) acc_scale[n] = sx[0] * sw[n];

@@ -2,46 +2,10 @@
 
 #include <unordered_set>
 
-#include "absl/strings/str_cat.h"
-#include "engine/quant/quant_math.h"
+#include "engine/passes/qdq_match.h"
 
 namespace q8::engine::passes {
 namespace {
-
-bool IsOnnxOp(const ir::Node& n, const char* op) {
-  return n.op_type == op && (n.domain.empty() || n.domain == "ai.onnx");
-}
-
-// A DequantizeLinear whose scale and zero point are constants.
-struct DqMatch {
-  int node = -1;
-  std::string q_value, scale, zero_point;
-};
-
-std::optional<DqMatch> MatchConstParamDq(const ir::Graph& g, const std::string& value) {
-  int p = g.ProducerOf(value);
-  if (p < 0 || !IsOnnxOp(g.nodes[p], "DequantizeLinear")) return std::nullopt;
-  const ir::Node& dq = g.nodes[p];
-  if (!g.FindConstant(dq.Input(1))) return std::nullopt;
-  if (!dq.Input(2).empty() && !g.FindConstant(dq.Input(2))) return std::nullopt;
-  return DqMatch{p, dq.Input(0), dq.Input(1), dq.Input(2)};
-}
-
-bool AllZero(const Tensor* t) {
-  if (t == nullptr) return true;  // omitted zero point means 0
-  const auto* bytes = static_cast<const uint8_t*>(t->data());
-  for (size_t i = 0; i < t->byte_size(); ++i) {
-    if (bytes[i] != 0) return false;
-  }
-  return true;
-}
-
-// The single consumer of `value` when it has exactly one and is not a graph output.
-int SoleConsumer(const ir::Graph& g, const std::string& value) {
-  if (g.IsGraphOutput(value)) return -1;
-  auto consumers = g.ConsumersOf(value);
-  return consumers.size() == 1 ? consumers[0] : -1;
-}
 
 // Tries to fold the matrix product at node index `mm`; returns the new QGemm node.
 std::optional<ir::Node> TryFold(ir::Graph& g, int mm, std::vector<bool>& erase) {
@@ -75,88 +39,42 @@ std::optional<ir::Node> TryFold(ir::Graph& g, int mm, std::vector<bool>& erase) 
   q.attrs["transB"] = int64_t{trans_b ? 1 : 0};
   q.attrs["source_op"] = op.op_type;
 
-  // Bias: a constant float vector, or a constant int32 vector behind a DequantizeLinear,
-  // which is evaluated here once, b = (b_q - b_zp) * b_scale, so the kernel sees floats.
+  // Bias: a float constant, or an int32 constant behind a DequantizeLinear (evaluated once).
   if (is_gemm && !op.Input(2).empty()) {
-    auto b = MatchConstParamDq(g, op.Input(2));
-    const Tensor* bq = b ? g.FindConstant(b->q_value) : nullptr;
-    if (bq && bq->dtype() == DType::kInt32 && bq->shape().size() == 1) {
-      const Tensor* bs = g.FindConstant(b->scale);
-      const Tensor* bz = b->zero_point.empty() ? nullptr : g.FindConstant(b->zero_point);
-      if (bs->dtype() != DType::kFloat32 || (bs->num_elements() != 1 &&
-                                             bs->num_elements() != bq->num_elements())) {
-        return std::nullopt;
-      }
-      Tensor bf(DType::kFloat32, bq->shape());
-      for (int64_t i = 0; i < bq->num_elements(); ++i) {
-        const float s = bs->data_as<float>()[bs->num_elements() == 1 ? 0 : i];
-        const int32_t z = bz ? bz->data_as<int32_t>()[bz->num_elements() == 1 ? 0 : i] : 0;
-        bf.data_as<float>()[i] = quant::Dequantize<int32_t>(bq->data_as<int32_t>()[i], s, z);
-      }
-      const std::string name = absl::StrCat(op.Input(2), ":folded");
-      g.constants[name] = std::make_shared<const Tensor>(std::move(bf));
-      q.inputs[8] = name;
-    } else if (const Tensor* bf = g.FindConstant(op.Input(2));
-               bf && bf->dtype() == DType::kFloat32) {
-      q.inputs[8] = op.Input(2);
-    } else {
-      return std::nullopt;
-    }
+    auto bias = FoldBiasToFloat(g, op.Input(2));
+    if (!bias) return std::nullopt;
+    q.inputs[8] = *bias;
   }
 
   std::string out = op.outputs[0];
   erase[mm] = true;
   int next = SoleConsumer(g, out);
-  if (next >= 0 && IsOnnxOp(g.nodes[next], "Relu")) {
-    q.attrs["activation"] = std::string("Relu");
-    erase[next] = true;
-    out = g.nodes[next].outputs[0];
-    next = SoleConsumer(g, out);
-  }
-  if (next >= 0 && IsOnnxOp(g.nodes[next], "QuantizeLinear")) {
-    const ir::Node& qn = g.nodes[next];
-    const Tensor* ys = g.FindConstant(qn.Input(1));
-    const Tensor* yz = qn.Input(2).empty() ? nullptr : g.FindConstant(qn.Input(2));
-    if (ys && ys->num_elements() == 1 && (qn.Input(2).empty() || (yz && yz->num_elements() == 1))) {
-      q.inputs[6] = qn.Input(1);
-      q.inputs[7] = qn.Input(2);
+  // MatMul + Add(float constant b[N]), how exporters spell a linear layer: b joins the QGemm.
+  if (!is_gemm && next >= 0 && IsOnnxOp(g.nodes[next], "Add")) {
+    const ir::Node& add = g.nodes[next];
+    const std::string& b = add.Input(0) == out ? add.Input(1) : add.Input(0);
+    const Tensor* bias = g.FindConstant(b);
+    if (bias && bias->dtype() == DType::kFloat32 && bias->shape() == Shape{wq->shape()[1]}) {
+      q.inputs[8] = b;
       erase[next] = true;
-      out = qn.outputs[0];
+      out = add.outputs[0];
+      next = SoleConsumer(g, out);
     }
   }
-  q.outputs = {out};
+  const bool gelu = next >= 0 && g.nodes[next].domain == "q8" && g.nodes[next].op_type == "Gelu";
+  int activation = -1;
+  if (next >= 0 && (IsOnnxOp(g.nodes[next], "Relu") || gelu)) {
+    q.attrs["activation"] = std::string(gelu ? "Gelu" : "Relu");
+    activation = next;
+  }
+  EndFusedChain(g, activation, out, 6, q, erase);
   return q;
 }
 
 }  // namespace
 
 absl::Status FoldQdqMatMul(ir::Graph& graph) {
-  std::vector<bool> erase(graph.nodes.size(), false);
-  std::vector<std::pair<int, ir::Node>> replacements;
-  for (size_t i = 0; i < graph.nodes.size(); ++i) {
-    const ir::Node& n = graph.nodes[i];
-    if (erase[i] || !(IsOnnxOp(n, "Gemm") || IsOnnxOp(n, "MatMul"))) continue;
-    if (auto q = TryFold(graph, static_cast<int>(i), erase)) {
-      replacements.emplace_back(static_cast<int>(i), std::move(*q));
-    }
-  }
-  if (replacements.empty()) return absl::OkStatus();
-  // The fused node takes the matmul's place; the last fused node (Q or Relu) is later in
-  // topological order but every consumer of its output comes after it, and nothing else
-  // between them reads the fused intermediates (they had a sole consumer), so order holds.
-  std::vector<ir::Node> nodes;
-  nodes.reserve(graph.nodes.size());
-  size_t r = 0;
-  for (size_t i = 0; i < graph.nodes.size(); ++i) {
-    if (r < replacements.size() && replacements[r].first == static_cast<int>(i)) {
-      nodes.push_back(std::move(replacements[r].second));
-      ++r;
-    } else if (!erase[i]) {
-      nodes.push_back(std::move(graph.nodes[i]));
-    }
-  }
-  graph.nodes = std::move(nodes);
-  RemoveDeadNodes(graph);
+  FoldMatches(graph, {"Gemm", "MatMul"}, TryFold);
   return absl::OkStatus();
 }
 
@@ -203,8 +121,17 @@ void RemoveDeadNodes(ir::Graph& graph) {
 }
 
 absl::Status RunPasses(ir::Graph& graph) {
+  if (auto s = FoldConstants(graph); !s.ok()) return s;
+  if (auto s = FuseErfGelu(graph); !s.ok()) return s;
+  if (auto s = HoistQuantize(graph); !s.ok()) return s;
   if (auto s = FoldQdqMatMul(graph); !s.ok()) return s;
+  if (auto s = FoldQdqMatMulAct(graph); !s.ok()) return s;
+  if (auto s = FoldDynamicQuantMatMul(graph); !s.ok()) return s;
   if (auto s = RewriteQLinearMatMul(graph); !s.ok()) return s;
+  if (auto s = FoldQdqConv(graph); !s.ok()) return s;
+  if (auto s = FoldQdqAdd(graph); !s.ok()) return s;
+  if (auto s = FoldQdqPool(graph); !s.ok()) return s;
+  if (auto s = FoldDequantizeEpilogue(graph); !s.ok()) return s;
   RemoveDeadNodes(graph);
   return absl::OkStatus();
 }

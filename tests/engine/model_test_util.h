@@ -50,6 +50,15 @@ inline double MaxAbsDiff(const engine::Tensor& a, const engine::Tensor& b) {
   return m;
 }
 
+// Mean |a - b| over all elements of two float tensors of the same shape.
+inline double MeanAbsDiff(const engine::Tensor& a, const engine::Tensor& b) {
+  EXPECT_EQ(a.shape(), b.shape());
+  const int64_t n = std::min(a.num_elements(), b.num_elements());
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += std::abs(a.data_as<float>()[i] - b.data_as<float>()[i]);
+  return n > 0 ? sum / static_cast<double>(n) : 0.0;
+}
+
 inline double MaxAbs(const engine::Tensor& t) {
   double m = 0;
   for (int64_t i = 0; i < t.num_elements(); ++i) {

@@ -51,5 +51,20 @@ TEST(FoldQdqMatMulTest, LeavesAGemmWithAlphaAlone) {
   EXPECT_EQ(qgemms, 2);
 }
 
+TEST(FoldDequantizeEpilogueTest, FusesTheQOperatorBiasReluRequantizeChains) {
+  auto g = ImportOnnxFile(q8::testing::RequireFile(q8::testing::SharedDir() + "/bench/models/mlp_qop.onnx"));
+  ASSERT_TRUE(g.ok()) << g.status();
+  ASSERT_TRUE(RunPasses(*g).ok());
+  // DequantizeLinear → Add(bias) → Relu → QuantizeLinear after fc1 and fc2 become one
+  // node each; after fc3 the chain ends in float (no QuantizeLinear).
+  EXPECT_EQ(OpTypes(*g), (std::vector<std::string>{"QuantizeLinear", "QGemm", "DequantizeEpilogue",
+                                                   "QGemm", "DequantizeEpilogue", "QGemm",
+                                                   "DequantizeEpilogue", "Identity"}));
+  EXPECT_EQ(g->nodes[2].GetString("activation", ""), "Relu");
+  EXPECT_FALSE(g->nodes[2].Input(4).empty()) << "requantized";
+  EXPECT_TRUE(g->nodes[6].Input(4).empty()) << "float output";
+  EXPECT_EQ(g->nodes[6].outputs[0], "/fc3/Add_output_0");
+}
+
 }  // namespace
 }  // namespace q8::engine::passes

@@ -1,0 +1,110 @@
+// q8.DequantizeEpilogue (see passes/fold_dequantize_epilogue.cc):
+//   v[i] = act((y_q[i] − z_y)·s_y + b[i mod N])
+//   out[i] = Q(v[i], s_out, z_out) = saturate(round_half_even(v / s_out) + z_out), or v
+// Inputs: y_q, s_y, z_y (or ""), b (constants read at load) — only y_q at run time.
+#include <cmath>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "engine/kernels/kernel_util.h"
+#include "engine/quant/quant_math.h"
+
+namespace q8::engine::dnnl_backend {
+namespace {
+
+struct EpilogueParams {
+  float in_scale = 1.f;
+  int32_t in_zero_point = 0;
+  std::vector<float> bias;  // N values, or 1
+  bool relu = false;
+  bool quantized_output = false;
+  DType out_dtype = DType::kFloat32;
+  float out_scale = 1.f;
+  int32_t out_zero_point = 0;
+};
+
+template <typename In, typename Out>
+void Epilogue(const EpilogueParams& p, const In* y, int64_t n, Out* out) {
+  const int64_t cols = static_cast<int64_t>(p.bias.size());
+  for (int64_t row = 0; row < n; row += cols) {
+    for (int64_t c = 0; c < cols && row + c < n; ++c) {
+      float v = static_cast<float>(static_cast<int32_t>(y[row + c]) - p.in_zero_point) * p.in_scale + p.bias[c];
+      if (p.relu) v = v > 0.f ? v : 0.f;
+      if constexpr (std::is_same_v<Out, float>) {
+        out[row + c] = v;
+      } else {
+        out[row + c] = quant::Quantize<Out>(v, p.out_scale, p.out_zero_point);
+      }
+    }
+  }
+}
+
+class DequantizeEpilogueKernel final : public Kernel {
+ public:
+  explicit DequantizeEpilogueKernel(EpilogueParams p) : p_(std::move(p)) {}
+
+  absl::StatusOr<PlannedStep> Plan(absl::Span<const ValueDesc> in) const override {
+    const ValueDesc& y = in[0];
+    if (y.dtype != DType::kUint8 && y.dtype != DType::kInt8) {
+      return absl::UnimplementedError(absl::StrCat("input must be uint8 or int8, got ", DTypeName(y.dtype)));
+    }
+    const int64_t cols = static_cast<int64_t>(p_.bias.size());
+    if (cols > 1 && (y.shape.empty() || y.shape.back() != cols)) {
+      return absl::InvalidArgumentError(absl::StrCat("bias has ", cols, " values but the input shape ",
+                                                     ShapeToString(y.shape), " does not end in ", cols));
+    }
+    const int64_t n = NumElements(y.shape);
+    const EpilogueParams& p = p_;
+    const bool in_u8 = y.dtype == DType::kUint8;
+    auto run = [&p, n, in_u8](const StepContext& c) {
+      auto go = [&](auto* in) {
+        switch (p.out_dtype) {
+          case DType::kUint8: Epilogue(p, in, n, static_cast<uint8_t*>(c.outputs[0])); break;
+          case DType::kInt8: Epilogue(p, in, n, static_cast<int8_t*>(c.outputs[0])); break;
+          default: Epilogue(p, in, n, static_cast<float*>(c.outputs[0])); break;
+        }
+      };
+      if (in_u8) go(static_cast<const uint8_t*>(c.inputs[0]));
+      else go(static_cast<const int8_t*>(c.inputs[0]));
+    };
+    PlannedStep planned;
+    planned.step = std::make_unique<FunctionStep>(run);
+    planned.outputs = {ValueDesc{p_.out_dtype, y.shape}};
+    return planned;
+  }
+
+ private:
+  const EpilogueParams p_;  // the step's lambda refers to it: the kernel outlives its plans
+};
+
+absl::StatusOr<BuiltKernel> BuildDequantizeEpilogue(const ir::Node& node, const ir::Graph& graph) {
+  EpilogueParams p;
+  auto in_scale = RequireConstant(node, graph, 1);
+  auto bias = RequireConstant(node, graph, 3);
+  if (!in_scale.ok()) return in_scale.status();
+  if (!bias.ok()) return bias.status();
+  p.in_scale = FloatValues(**in_scale)[0];
+  if (const Tensor* z = graph.FindConstant(node.Input(2))) p.in_zero_point = IntValues(*z)[0];
+  p.bias = FloatValues(**bias);
+  p.relu = node.GetString("activation", "") == "Relu";
+  if (!node.Input(4).empty()) {
+    auto out_scale = RequireConstant(node, graph, 4);
+    if (!out_scale.ok()) return out_scale.status();
+    p.quantized_output = true;
+    p.out_scale = FloatValues(**out_scale)[0];
+    p.out_dtype = DType::kUint8;
+    if (const Tensor* z = graph.FindConstant(node.Input(5))) {
+      p.out_dtype = z->dtype();
+      p.out_zero_point = IntValues(*z)[0];
+    }
+  }
+  return BuiltKernel{std::make_unique<DequantizeEpilogueKernel>(std::move(p)), {node.Input(0)}};
+}
+
+}  // namespace
+
+void RegisterDequantizeEpilogueKernel(std::map<std::string, KernelBuilder>& registry) {
+  registry["q8.DequantizeEpilogue"] = BuildDequantizeEpilogue;
+}
+
+}  // namespace q8::engine::dnnl_backend

@@ -1,0 +1,44 @@
+// PrimitiveStep: one oneDNN primitive run on a step's buffers. Input i of the step is
+// bound to inputs[i].arg, output i to outputs[i].arg, each viewed through its memory
+// descriptor; the scratchpad is the caller's (scratchpad_mode::user). Immutable, so any
+// number of threads may execute it at once with their own StepContexts.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "engine/dnnl/kernel.h"
+
+namespace q8::engine::dnnl_backend {
+
+class PrimitiveStep final : public Step {
+ public:
+  struct Arg {
+    int arg;                  // DNNL_ARG_*
+    dnnl::memory::desc desc;  // how the buffer is laid out
+  };
+  PrimitiveStep(dnnl::primitive primitive, std::vector<Arg> inputs, std::vector<Arg> outputs,
+                dnnl::memory::desc scratchpad)
+      : primitive_(std::move(primitive)), inputs_(std::move(inputs)), outputs_(std::move(outputs)),
+        scratchpad_(scratchpad) {}
+
+  void Execute(const StepContext& c) const override;
+  size_t scratchpad_bytes() const override { return scratchpad_.get_size(); }
+
+ private:
+  const dnnl::primitive primitive_;
+  const std::vector<Arg> inputs_, outputs_;
+  const dnnl::memory::desc scratchpad_;
+};
+
+// The common case: a primitive that reads DNNL_ARG_SRC and writes DNNL_ARG_DST, both laid
+// out as `md` (eltwise, softmax).
+std::unique_ptr<Step> MakeSrcDstStep(dnnl::primitive primitive, const dnnl::memory::desc& md,
+                                     const dnnl::memory::desc& scratchpad);
+
+// A primitive attribute with the user scratchpad mode every kernel here uses.
+dnnl::primitive_attr UserScratchpadAttr();
+
+}  // namespace q8::engine::dnnl_backend
