@@ -26,6 +26,7 @@ int RunMetadata(const Args& args);
 int RunSignature(const Args& args);
 int RunGraph(const Args& args);
 int RunHealth(const Args& args);
+int RunBench(const Args& args);
 
 // Prints "q8c: <message>" to stderr and returns kExitUsage.
 int UsageError(absl::string_view message);

@@ -20,6 +20,7 @@
 #include "client/json.h"
 #include "client/json_tensor.h"
 #include "client/npy.h"
+#include "client/predict_request.h"
 #include "client/rpc.h"
 #include "client/tensor_codec.h"
 #include "kserve/grpc_service.grpc.pb.h"
@@ -60,6 +61,8 @@ absl::StatusOr<std::string> ReadJsonArg(const std::string& arg) {
   }
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
+
+}  // namespace
 
 // Collects every input from --input NAME=FILE.npy and --json-input, applying
 // --dtype NAME=TYPE. Any problem here is the user's input: exit code 2.
@@ -117,6 +120,39 @@ absl::StatusOr<NamedTensors> LoadInputs(const Args& args) {
   return inputs;
 }
 
+absl::StatusOr<tensorflow::serving::PredictRequest> BuildPredictRequest(
+    const ModelCallArgs& call, const std::string& signature, const NamedTensors& inputs,
+    const std::vector<std::string>& output_filter) {
+  tensorflow::serving::PredictRequest req;
+  req.mutable_model_spec()->set_name(call.model);
+  if (call.version > 0) req.mutable_model_spec()->mutable_version()->set_value(call.version);
+  if (!signature.empty()) req.mutable_model_spec()->set_signature_name(signature);
+  for (const auto& [name, t] : inputs) {
+    absl::StatusOr<tensorflow::TensorProto> p = ToTensorProto(t);
+    if (!p.ok()) return absl::InvalidArgumentError(absl::StrCat(name, ": ", p.status().message()));
+    (*req.mutable_inputs())[name] = *std::move(p);
+  }
+  for (const std::string& f : output_filter) req.add_output_filter(f);
+  return req;
+}
+
+absl::StatusOr<inference::ModelInferRequest> BuildModelInferRequest(
+    const ModelCallArgs& call, const NamedTensors& inputs,
+    const std::vector<std::string>& output_filter) {
+  inference::ModelInferRequest req;
+  req.set_model_name(call.model);
+  if (call.version > 0) req.set_model_version(absl::StrCat(call.version));
+  for (const auto& [name, t] : inputs) {
+    absl::StatusOr<std::string> raw = ToKServeInput(name, t, *req.add_inputs());
+    if (!raw.ok()) return raw.status();
+    req.add_raw_input_contents(*std::move(raw));
+  }
+  for (const std::string& f : output_filter) req.add_outputs()->set_name(f);
+  return req;
+}
+
+namespace {
+
 // Output names become file names: keep them inside the directory.
 std::string FileNameFor(std::string name) {
   for (char& c : name) {
@@ -171,22 +207,15 @@ int EmitOutputs(const PredictOptions& o, absl::string_view model,
 }
 
 int PredictTfs(const PredictOptions& o, const NamedTensors& inputs) {
-  tensorflow::serving::PredictRequest req;
-  req.mutable_model_spec()->set_name(o.call.model);
-  if (o.call.version > 0) req.mutable_model_spec()->mutable_version()->set_value(o.call.version);
-  if (!o.signature.empty()) req.mutable_model_spec()->set_signature_name(o.signature);
-  for (const auto& [name, t] : inputs) {
-    absl::StatusOr<tensorflow::TensorProto> p = ToTensorProto(t);
-    if (!p.ok()) return UsageError(absl::StrCat(name, ": ", p.status().message()));
-    (*req.mutable_inputs())[name] = *std::move(p);
-  }
-  for (const std::string& f : o.output_filter) req.add_output_filter(f);
+  absl::StatusOr<tensorflow::serving::PredictRequest> req =
+      BuildPredictRequest(o.call, o.signature, inputs, o.output_filter);
+  if (!req.ok()) return UsageError(req.status().message());
 
   auto stub = tensorflow::serving::PredictionService::NewStub(MakeChannel(o.call.target));
   grpc::ClientContext ctx;
   SetTimeout(ctx, o.call.timeout_ms);
   tensorflow::serving::PredictResponse resp;
-  grpc::Status status = stub->Predict(&ctx, req, &resp);
+  grpc::Status status = stub->Predict(&ctx, *req, &resp);
   if (!status.ok()) return ReportRpcError("Predict", status);
 
   // Proto maps have no order; sort so output is stable across runs.
@@ -211,21 +240,15 @@ int PredictKServe(const PredictOptions& o, const NamedTensors& inputs) {
   if (!o.signature.empty()) {
     return UsageError("--signature is not part of the KServe v2 API; use --api=tfs");
   }
-  inference::ModelInferRequest req;
-  req.set_model_name(o.call.model);
-  if (o.call.version > 0) req.set_model_version(absl::StrCat(o.call.version));
-  for (const auto& [name, t] : inputs) {
-    absl::StatusOr<std::string> raw = ToKServeInput(name, t, *req.add_inputs());
-    if (!raw.ok()) return UsageError(raw.status().message());
-    req.add_raw_input_contents(*std::move(raw));
-  }
-  for (const std::string& f : o.output_filter) req.add_outputs()->set_name(f);
+  absl::StatusOr<inference::ModelInferRequest> req =
+      BuildModelInferRequest(o.call, inputs, o.output_filter);
+  if (!req.ok()) return UsageError(req.status().message());
 
   auto stub = inference::GRPCInferenceService::NewStub(MakeChannel(o.call.target));
   grpc::ClientContext ctx;
   SetTimeout(ctx, o.call.timeout_ms);
   inference::ModelInferResponse resp;
-  grpc::Status status = stub->ModelInfer(&ctx, req, &resp);
+  grpc::Status status = stub->ModelInfer(&ctx, *req, &resp);
   if (!status.ok()) return ReportRpcError("ModelInfer", status);
 
   const bool raw = resp.raw_output_contents_size() > 0;

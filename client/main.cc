@@ -20,6 +20,7 @@ Commands:
   signature  show how q8serve binds a signature to the model's tensors, and why
   graph      list a loaded model's tensors and nodes, optionally filtered
   health     gRPC health check; exit 0 only when SERVING
+  bench      closed-loop load test of Predict / ModelInfer, one JSON line
   help       q8c help COMMAND shows that command's flags
 
 Flags take --name=value or --name value; switches (--json) take no value.
@@ -131,6 +132,27 @@ Prints {"model":..,"version":..,"outputs":{"NAME":{"dtype":..,"shape":[..],
        {},
        {},
        RunHealth},
+      {"bench",
+       R"(usage: q8c bench --target=HOST:PORT --model=NAME [--version=N]
+           [--signature=NAME] [--api=tfs|kserve]
+           [--input NAME=FILE.npy ...] [--json-input=FILE_OR_INLINE]
+           [--dtype NAME=TYPE ...] [--concurrency=N]
+           [--requests=N | --duration-s=S] [--timeout-ms=N]
+
+  Closed loop: --concurrency workers (default 8), each with its own
+  connection, send the request built as `q8c predict` builds it, back to
+  back, until --requests (default 1000) are sent or for --duration-s.
+  Inputs and --api as for predict.
+
+Prints one JSON line: {"api":..,"concurrency":..,"requests":..,"ok":..,
+"errors":{"UNAVAILABLE":..},"duration_s":..,"throughput_per_s":..,
+"p50_ms":..,"p90_ms":..,"p99_ms":..,"p999_ms":..}. Exit 1 if any call failed.
+)",
+       {"target", "model", "version", "signature", "api", "input", "json-input", "dtype",
+        "concurrency", "requests", "duration-s", "timeout-ms"},
+       {"input", "dtype"},
+       {},
+       RunBench},
   };
   return *commands;
 }
