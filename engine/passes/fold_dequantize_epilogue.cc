@@ -9,76 +9,47 @@
 // so results match the unfused graph bit for bit; it only saves three passes over memory.
 // b must be a constant float vector over the last axis (or a scalar); the intermediate
 // values must each have one consumer and not be graph outputs.
-#include "absl/strings/str_cat.h"
 #include "engine/passes/passes.h"
+#include "engine/passes/qdq_match.h"
 
 namespace q8::engine::passes {
 namespace {
-
-bool Is(const ir::Node& n, const char* op) { return n.op_type == op && n.domain.empty(); }
-
-int SoleConsumer(const ir::Graph& g, const std::string& value) {
-  if (g.IsGraphOutput(value)) return -1;
-  auto consumers = g.ConsumersOf(value);
-  return consumers.size() == 1 ? consumers[0] : -1;
-}
 
 bool ScalarConstant(const ir::Graph& g, const std::string& name) {
   const Tensor* t = name.empty() ? nullptr : g.FindConstant(name);
   return t != nullptr && t->num_elements() == 1;
 }
 
+// Anchored on the Add: its DequantizeLinear input comes first in graph order, and the
+// fused node needs only that DequantizeLinear's input, which is ready by then.
+std::optional<ir::Node> FoldEpilogue(ir::Graph& g, int add, std::vector<bool>& erase) {
+  const ir::Node& add_node = g.nodes[add];
+  for (int side : {0, 1}) {
+    auto dq = MatchConstParamDq(g, add_node.Input(side));
+    if (!dq || !ScalarConstant(g, dq->scale) ||
+        (!dq->zero_point.empty() && !ScalarConstant(g, dq->zero_point)) ||
+        g.FindConstant(dq->q_value) || SoleConsumer(g, add_node.Input(side)) != add) {
+      continue;
+    }
+    const std::string& bias = add_node.Input(1 - side);
+    const Tensor* b = g.FindConstant(bias);
+    if (b == nullptr || b->dtype() != DType::kFloat32 || b->shape().size() > 1) continue;
+    ir::Node fused = InternalNode("DequantizeEpilogue", add_node.name);
+    fused.inputs = {dq->q_value, dq->scale, dq->zero_point, bias, "", ""};
+    const int next = SoleConsumer(g, add_node.outputs[0]);
+    const int relu = next >= 0 && IsOnnxOp(g.nodes[next], "Relu") ? next : -1;
+    if (relu >= 0) fused.attrs["activation"] = std::string("Relu");
+    erase[dq->node] = true;
+    EndFusedChain(g, relu, add_node.outputs[0], /*y_scale_input=*/4, fused, erase);
+    return fused;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 absl::Status FoldDequantizeEpilogue(ir::Graph& graph) {
-  std::vector<bool> erase(graph.nodes.size(), false);
-  for (size_t i = 0; i < graph.nodes.size(); ++i) {
-    const ir::Node& dq = graph.nodes[i];
-    if (erase[i] || !Is(dq, "DequantizeLinear") || !ScalarConstant(graph, dq.Input(1)) ||
-        (!dq.Input(2).empty() && !ScalarConstant(graph, dq.Input(2))) || graph.FindConstant(dq.Input(0))) {
-      continue;
-    }
-    const int add = SoleConsumer(graph, dq.outputs[0]);
-    if (add < 0 || !Is(graph.nodes[add], "Add")) continue;
-    const ir::Node& add_node = graph.nodes[add];
-    const std::string& bias =
-        add_node.Input(0) == dq.outputs[0] ? add_node.Input(1) : add_node.Input(0);
-    const Tensor* b = graph.FindConstant(bias);
-    if (b == nullptr || b->dtype() != DType::kFloat32 || b->shape().size() > 1) continue;
-
-    ir::Node fused;
-    fused.op_type = "DequantizeEpilogue";
-    fused.domain = "q8";
-    fused.name = add_node.name;
-    fused.inputs = {dq.Input(0), dq.Input(1), dq.Input(2), bias, "", ""};
-    std::vector<int> chain{add};
-    std::string out = add_node.outputs[0];
-    int next = SoleConsumer(graph, out);
-    if (next >= 0 && Is(graph.nodes[next], "Relu")) {
-      fused.attrs["activation"] = std::string("Relu");
-      chain.push_back(next);
-      out = graph.nodes[next].outputs[0];
-      next = SoleConsumer(graph, out);
-    }
-    if (next >= 0 && Is(graph.nodes[next], "QuantizeLinear") &&
-        ScalarConstant(graph, graph.nodes[next].Input(1)) &&
-        (graph.nodes[next].Input(2).empty() || ScalarConstant(graph, graph.nodes[next].Input(2)))) {
-      fused.inputs[4] = graph.nodes[next].Input(1);
-      fused.inputs[5] = graph.nodes[next].Input(2);
-      chain.push_back(next);
-      out = graph.nodes[next].outputs[0];
-    }
-    fused.outputs = {out};
-    // The fused node replaces the DequantizeLinear in place: its input is ready there,
-    // and every consumer of `out` comes after the chain's last node.
-    for (int n : chain) erase[n] = true;
-    graph.nodes[i] = std::move(fused);
-  }
-  std::vector<ir::Node> kept;
-  for (size_t i = 0; i < graph.nodes.size(); ++i) {
-    if (!erase[i]) kept.push_back(std::move(graph.nodes[i]));
-  }
-  graph.nodes = std::move(kept);
+  FoldMatches(graph, {"Add"}, FoldEpilogue);
   return absl::OkStatus();
 }
 
