@@ -16,6 +16,7 @@
 #include "kserve/grpc_service.grpc.pb.h"
 #include "tensorflow_serving/apis/prediction_service.grpc.pb.h"
 #include "tests/common/test_env.h"
+#include "tests/e2e/server_process.h"
 
 namespace q8::e2e {
 
@@ -49,6 +50,24 @@ inline std::vector<int> Argmax(const std::vector<float>& logits, int classes) {
                          (logits.begin() + row)));
   }
   return out;
+}
+
+// Starts the q8serve under test on `repository`, on 127.0.0.1 with ports it picks, and
+// waits (bounded) until it is ready. The channel to it, or null with the reason in *why.
+inline std::shared_ptr<grpc::Channel> StartLoopbackServer(ServerProcess& server,
+                                                          const std::string& repository,
+                                                          std::string* why) {
+  if (ServerBinary().empty()) {
+    *why = "Q8SERVE_BIN is not set (run through ctest)";
+    return nullptr;
+  }
+  if (!server.Start(ServerBinary(), {"--model-repository=" + repository, "--grpc-port=0",
+                                     "--metrics-port=0", "--host=127.0.0.1"}) ||
+      !server.WaitReady(kReadyTimeout)) {
+    *why = server.error() + "\n" + server.log();
+    return nullptr;
+  }
+  return grpc::CreateChannel(server.grpc_address(), grpc::InsecureChannelCredentials());
 }
 
 // deploy/examples/digits/batch4.npy: float32 [4,64], raw little-endian bytes.

@@ -58,14 +58,10 @@ class ServerE2eTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     server_ = new ServerProcess();
-    ASSERT_FALSE(ServerBinary().empty()) << "Q8SERVE_BIN is not set (run through ctest)";
-    ASSERT_TRUE(
-        server_->Start(ServerBinary(), {"--model-repository=" + Repository(), "--grpc-port=0",
-                                        "--metrics-port=0", "--host=127.0.0.1"}))
-        << server_->error();
-    ASSERT_TRUE(server_->WaitReady(kReadyTimeout)) << server_->error() << "\n" << server_->log();
-    channel_ = new std::shared_ptr<grpc::Channel>(
-        grpc::CreateChannel(server_->grpc_address(), grpc::InsecureChannelCredentials()));
+    std::string why;
+    std::shared_ptr<grpc::Channel> channel = StartLoopbackServer(*server_, Repository(), &why);
+    ASSERT_NE(channel, nullptr) << why;
+    channel_ = new std::shared_ptr<grpc::Channel>(std::move(channel));
   }
 
   static void TearDownTestSuite() {

@@ -54,12 +54,10 @@ class SignatureE2eTest : public ::testing::Test {
       }
     )pb";
     server_ = new ServerProcess();
-    ASSERT_TRUE(server_->Start(ServerBinary(), {"--model-repository=" + *repo_, "--grpc-port=0",
-                                                "--metrics-port=0", "--host=127.0.0.1"}))
-        << server_->error();
-    ASSERT_TRUE(server_->WaitReady(kReadyTimeout)) << server_->error() << "\n" << server_->log();
-    channel_ = new std::shared_ptr<grpc::Channel>(
-        grpc::CreateChannel(server_->grpc_address(), grpc::InsecureChannelCredentials()));
+    std::string why;
+    std::shared_ptr<grpc::Channel> channel = StartLoopbackServer(*server_, *repo_, &why);
+    ASSERT_NE(channel, nullptr) << why;
+    channel_ = new std::shared_ptr<grpc::Channel>(std::move(channel));
   }
 
   static void TearDownTestSuite() {
