@@ -100,6 +100,9 @@ class Tensor {
  public:
   Tensor() = default;
   Tensor(DType dtype, Shape shape);  // zero-filled
+  // Contents unspecified: for buffers the caller overwrites whole (run outputs), where
+  // zero-filling would be a wasted pass over memory.
+  static Tensor Uninitialized(DType dtype, Shape shape);
   Tensor(Tensor&&) noexcept = default;
   Tensor& operator=(Tensor&&) noexcept = default;
   Tensor(const Tensor&) = delete;
@@ -117,6 +120,7 @@ class Tensor {
 
  private:
   struct FreeDeleter { void operator()(void* p) const; };
+  Tensor(DType dtype, Shape shape, bool zero_fill);
   DType dtype_ = DType::kUnknown;
   Shape shape_;
   std::unique_ptr<void, FreeDeleter> data_;

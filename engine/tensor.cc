@@ -50,7 +50,13 @@ int64_t NumElements(absl::Span<const int64_t> shape) {
 
 void Tensor::FreeDeleter::operator()(void* p) const { std::free(p); }
 
-Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
+Tensor::Tensor(DType dtype, Shape shape) : Tensor(dtype, std::move(shape), /*zero_fill=*/true) {}
+
+Tensor Tensor::Uninitialized(DType dtype, Shape shape) {
+  return Tensor(dtype, std::move(shape), /*zero_fill=*/false);
+}
+
+Tensor::Tensor(DType dtype, Shape shape, bool zero_fill) : dtype_(dtype), shape_(std::move(shape)) {
   // 64-byte alignment: full cache lines and AVX-512 loads for oneDNN; never a null
   // pointer, even for empty tensors, so callers need no special case.
   size_t bytes = byte_size();
@@ -58,12 +64,12 @@ Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape
   if (padded == 0) padded = 64;
   void* p = std::aligned_alloc(64, padded);
   if (p == nullptr) throw std::bad_alloc();  // as operator new would
-  std::memset(p, 0, padded);
+  if (zero_fill) std::memset(p, 0, padded);
   data_.reset(p);
 }
 
 Tensor Tensor::Clone() const {
-  Tensor copy(dtype_, shape_);
+  Tensor copy = Uninitialized(dtype_, shape_);
   if (byte_size() > 0) std::memcpy(copy.data(), data(), byte_size());
   return copy;
 }

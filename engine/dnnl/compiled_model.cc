@@ -318,7 +318,7 @@ absl::StatusOr<std::vector<Tensor>> CompiledModel::Run(RunContext& ctx,
       const bool produced = v >= static_cast<int>(values_.size()) ||
                             values_[v].kind == ValueKind::kIntermediate;
       if (!produced || written_by[v] >= 0) continue;
-      outputs[o] = Tensor(plan.values[v].dtype, plan.values[v].shape);
+      outputs[o] = Tensor::Uninitialized(plan.values[v].dtype, plan.values[v].shape);
       buffers[v] = outputs[o].data();
       written_by[v] = static_cast<int>(o);
     }
@@ -339,7 +339,7 @@ absl::StatusOr<std::vector<Tensor>> CompiledModel::Run(RunContext& ctx,
     for (size_t o = 0; o < plan.outputs.size(); ++o) {
       const int v = plan.outputs[o];
       if (written_by[v] == static_cast<int>(o)) continue;
-      outputs[o] = Tensor(plan.values[v].dtype, plan.values[v].shape);
+      outputs[o] = Tensor::Uninitialized(plan.values[v].dtype, plan.values[v].shape);
       std::memcpy(outputs[o].data(), buffers[v], outputs[o].byte_size());
     }
     return outputs;
