@@ -186,6 +186,10 @@ absl::StatusOr<std::shared_ptr<const Model>> LoadModel(const std::string& path,
 // work): for reference models and tools. Same errors as LoadModel's import step.
 absl::StatusOr<ModelInfo> DescribeModelFile(const std::string& path);
 
+// The model file names a version directory may hold, one per supported format, in
+// probing order: "model.onnx" first. A repository serves the first one present.
+std::vector<std::string> ModelFileNames();
+
 // Boundary conversions the server applies when clients use float for a tensor the graph
 // keeps quantized: real → q = saturate(round_half_even(real / scale) + zero_point), and
 // q → real = (q - zero_point) * scale, per-tensor or along q.axis. INVALID_ARGUMENT when

@@ -174,4 +174,6 @@ absl::StatusOr<ModelInfo> DescribeModelFile(const std::string& path) {
   return DescribeGraph(imported->graph, path, imported->format);
 }
 
+std::vector<std::string> ModelFileNames() { return KnownModelFileNames(); }
+
 }  // namespace q8::engine

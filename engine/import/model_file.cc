@@ -5,9 +5,25 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "engine/import/onnx_importer.h"
 
 namespace q8::engine {
+namespace {
+
+// One row per importer: adding a format is one line here (and its importer).
+struct ModelFormat {
+  const char* name;               // ModelInfo::format
+  const char* extension;          // matched against the end of the path
+  const char* default_file_name;  // what a repository version directory holds
+  absl::StatusOr<ir::Graph> (*import)(const std::string& path);
+};
+
+constexpr ModelFormat kModelFormats[] = {
+    {"onnx", ".onnx", "model.onnx", &ImportOnnxFile},
+};
+
+}  // namespace
 
 absl::StatusOr<ImportedModel> ImportModelFile(const std::string& path) {
   // Checked before the extension so that a typo in a path reads as "no such file",
@@ -15,13 +31,22 @@ absl::StatusOr<ImportedModel> ImportModelFile(const std::string& path) {
   if (!std::filesystem::exists(path)) {
     return absl::NotFoundError(absl::StrCat(path, ": no such model file"));
   }
-  if (!absl::EndsWith(path, ".onnx")) {
-    return absl::UnimplementedError(
-        absl::StrCat(path, ": unknown model format (supported: .onnx)"));
+  for (const ModelFormat& format : kModelFormats) {
+    if (!absl::EndsWith(path, format.extension)) continue;
+    auto graph = format.import(path);
+    if (!graph.ok()) return graph.status();
+    return ImportedModel{*std::move(graph), format.name};
   }
-  auto graph = ImportOnnxFile(path);
-  if (!graph.ok()) return graph.status();
-  return ImportedModel{*std::move(graph), "onnx"};
+  std::vector<std::string> extensions;
+  for (const ModelFormat& format : kModelFormats) extensions.push_back(format.extension);
+  return absl::UnimplementedError(absl::StrCat(path, ": unknown model format (supported: ",
+                                               absl::StrJoin(extensions, ", "), ")"));
+}
+
+std::vector<std::string> KnownModelFileNames() {
+  std::vector<std::string> names;
+  for (const ModelFormat& format : kModelFormats) names.push_back(format.default_file_name);
+  return names;
 }
 
 }  // namespace q8::engine

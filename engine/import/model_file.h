@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "engine/ir/graph.h"
@@ -19,5 +20,9 @@ struct ImportedModel {
 // extension no importer handles (listing the supported ones); otherwise the importer's.
 // Stateless; thread-safe.
 absl::StatusOr<ImportedModel> ImportModelFile(const std::string& path);
+
+// The file names a model version directory may hold, one per format, in the order a
+// repository probes them ("model.onnx", ...). Also exported as engine::ModelFileNames.
+std::vector<std::string> KnownModelFileNames();
 
 }  // namespace q8::engine
