@@ -21,7 +21,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr char kModelFileName[] = "model.onnx";
+// The model file of a version directory: the first of the engine's known file names
+// present, or the first name (model.onnx) when none is, so the load fails naming it.
+std::string ModelFileIn(const fs::path& version_dir) {
+  const std::vector<std::string> names = engine::ModelFileNames();
+  for (const std::string& name : names) {
+    std::error_code ec;
+    if (fs::exists(version_dir / name, ec)) return (version_dir / name).string();
+  }
+  return (version_dir / names.front()).string();
+}
 
 // A version directory name is a positive decimal integer without sign or spaces
 // ("1", "42"); SimpleAtoi alone would accept "+1" and " 1".
@@ -94,7 +103,7 @@ absl::StatusOr<std::vector<ModelVersionPath>> ScanRepositoryOrThrow(const std::s
         continue;
       }
       any_version = true;
-      found.push_back({model, *version, (version_dir.path() / kModelFileName).string()});
+      found.push_back({model, *version, ModelFileIn(version_dir.path())});
     }
     if (version_ec) {
       spdlog::warn("repository {}: cannot list '{}': {}", root, model, version_ec.message());
@@ -103,7 +112,7 @@ absl::StatusOr<std::vector<ModelVersionPath>> ScanRepositoryOrThrow(const std::s
       spdlog::warn(
           "repository {}: model '{}' has no version directories (expected "
           "{}/<version>/{})",
-          root, model, model, kModelFileName);
+          root, model, model, absl::StrJoin(engine::ModelFileNames(), " or "));
     }
   }
   if (ec) {
@@ -220,7 +229,7 @@ absl::StatusOr<std::unique_ptr<ModelRepository>> ModelRepository::Create(const O
   if (!map->AnyServing()) {
     return absl::FailedPreconditionError(
         absl::StrCat("no model could be loaded from repository '", options.root, "' (expected ",
-                     "<model>/<version>/", kModelFileName, ")",
+                     "<model>/<version>/", absl::StrJoin(engine::ModelFileNames(), "|"), ")",
                      failures.empty() ? std::string(": no model versions found")
                                       : absl::StrCat(": ", absl::StrJoin(failures, "; "))));
   }

@@ -1,7 +1,7 @@
 // The model repository: finds model versions on disk, loads them, and publishes the
 // ServingMap that requests read.
 //
-// Layout: <root>/<model>/<version>/model.onnx, where <version> is a positive integer
+// Layout: <root>/<model>/<version>/model.{onnx,tflite,...} (engine::ModelFileNames()), where <version> is a positive integer
 // directory name. Other entries (files, hidden or non-numeric directories) are skipped
 // with a warning. Every version is loaded at start.
 //
@@ -33,11 +33,11 @@ namespace q8::server {
 struct ModelVersionPath {
   std::string model;
   int64_t version = 0;
-  std::string path;  // <root>/<model>/<version>/model.onnx (may not exist)
+  std::string path;  // <root>/<model>/<version>/model.<ext> (may not exist)
 };
 
 // Lists model versions under `root`, sorted by (model, version). NOT_FOUND if `root` is
-// not a directory. A version directory without model.onnx is still listed, so its load
+// not a directory. A version directory without a model file is still listed, so its load
 // fails loudly instead of the version silently vanishing.
 absl::StatusOr<std::vector<ModelVersionPath>> ScanRepository(const std::string& root);
 
@@ -51,7 +51,7 @@ absl::StatusOr<std::shared_ptr<const Servable>> LoadServable(
 class ModelRepository {
  public:
   struct Options {
-    // Repository root: <root>/<model>/<version>/model.onnx.
+    // Repository root: <root>/<model>/<version>/model.<ext>.
     std::string root;
     // Passed to engine::LoadModel for every version (threads per Run, plan cache).
     engine::LoadOptions load;
