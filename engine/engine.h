@@ -143,6 +143,17 @@ struct LoadOptions {
   size_t max_cached_plans = 16;
 };
 
+// One executed step of a profiled Run (RunContext::set_profiling): what ran and how long.
+// Steps are the engine's fused kernels, plus layout conversions it inserted.
+struct StepProfile {
+  std::string node;  // IR node after the engine's rewrites ("layout:<value>" for conversions)
+  std::string op;    // its op ("q8.QConv", "Reorder", ...)
+  std::string impl;  // oneDNN implementation of its main primitive ("brg:avx512_core_vnni"),
+                     // "" for steps that are plain loops
+  int64_t macs = 0;  // multiply-accumulates of its convolution/matmul primitive, else 0
+  double seconds = 0;
+};
+
 // Per-worker scratch state: oneDNN stream and scratchpad, activation buffers.
 // Not thread-safe: use one per thread. Any context can run any model, so a worker
 // can keep one context for its whole life.
@@ -152,6 +163,11 @@ class RunContext {
   ~RunContext();
   RunContext(const RunContext&) = delete;
   RunContext& operator=(const RunContext&) = delete;
+
+  // Profiling times every step of each Run on this context (waiting for each to finish,
+  // so it costs a little latency); profile() then holds the last Run's steps in order.
+  void set_profiling(bool on);
+  const std::vector<StepProfile>& profile() const;
 
   struct Impl;
   Impl& impl() { return *impl_; }

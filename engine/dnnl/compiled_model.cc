@@ -5,6 +5,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <new>
 #include <unordered_map>
@@ -68,14 +69,15 @@ absl::StatusOr<std::shared_ptr<const CompiledModel>> CompiledModel::Create(
     const std::string where = absl::StrCat(path, ": node '", node.name, "' (", node.op_type, ")");
     auto builder = registry.find(OpKey(node));
     if (builder == registry.end()) {
-      return absl::UnimplementedError(absl::StrCat(
-          where, ": op ", OpKey(node), " is not supported by the q8serve engine. Supported ops: ",
-          SupportedOps()));
+      return absl::UnimplementedError(
+          absl::StrCat(where, ": op ", OpKey(node),
+                       " is not supported by the q8serve engine. Supported ops: ", SupportedOps()));
     }
     absl::StatusOr<BuiltKernel> built =
         Guard(where, [&]() -> absl::StatusOr<BuiltKernel> { return builder->second(node, graph); });
     if (!built.ok()) {
-      return absl::Status(built.status().code(), absl::StrCat(where, ": ", built.status().message()));
+      return absl::Status(built.status().code(),
+                          absl::StrCat(where, ": ", built.status().message()));
     }
     CompiledNode compiled{node.name, node.op_type, std::move(built->kernel), {}, {}};
     for (const std::string& in : built->runtime_inputs) {
@@ -108,8 +110,8 @@ absl::StatusOr<std::shared_ptr<const CompiledModel>> CompiledModel::Create(
 
 absl::Status CompiledModel::ValidateInputs(absl::Span<const TensorView> inputs) const {
   if (inputs.size() != info_.inputs.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("model takes ", info_.inputs.size(),
-                                                   " inputs, got ", inputs.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("model takes ", info_.inputs.size(), " inputs, got ", inputs.size()));
   }
   for (size_t i = 0; i < inputs.size(); ++i) {
     const TensorInfo& want = info_.inputs[i];
@@ -127,9 +129,9 @@ absl::Status CompiledModel::ValidateInputs(absl::Span<const TensorView> inputs) 
       fits = fits && elements <= kMaxElements;
     }
     if (!fits) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "input '", want.name, "' must have shape ", ShapeToString(want.shape),
-          " (? = any positive size), got ", ShapeToString(got.shape)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("input '", want.name, "' must have shape ", ShapeToString(want.shape),
+                       " (? = any positive size), got ", ShapeToString(got.shape)));
     }
     if (got.data == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat("input '", want.name, "' has no data"));
@@ -157,19 +159,20 @@ absl::StatusOr<std::shared_ptr<const CompiledModel::Plan>> CompiledModel::BuildP
     if (plain_copy[id] < 0) {
       ValueDesc to = plan->values[id];
       to.layout = Layout::kPlain;
-      absl::StatusOr<std::unique_ptr<Step>> step = Guard(
-          where, [&]() -> absl::StatusOr<std::unique_ptr<Step>> {
+      absl::StatusOr<std::unique_ptr<Step>> step =
+          Guard(where, [&]() -> absl::StatusOr<std::unique_ptr<Step>> {
             return MakeReorderStep(plan->values[id], to);
           });
       if (!step.ok()) return step.status();
       plain_copy[id] = static_cast<int>(plan->values.size());
       plan->values.push_back(to);
-      plan->steps.push_back(PlanStep{*std::move(step), {id}, {plain_copy[id]}, 0});
+      plan->steps.push_back(PlanStep{*std::move(step), {id}, {plain_copy[id]}, 0, -1});
     }
     return plain_copy[id];
   };
 
-  for (const CompiledNode& node : nodes_) {
+  for (size_t node_index = 0; node_index < nodes_.size(); ++node_index) {
+    const CompiledNode& node = nodes_[node_index];
     const std::string where = absl::StrCat("node '", node.name, "' (", node.op, ")");
     std::vector<int> in_ids;
     std::vector<ValueDesc> in_descs;
@@ -182,8 +185,8 @@ absl::StatusOr<std::shared_ptr<const CompiledModel::Plan>> CompiledModel::BuildP
       in_ids.push_back(id);
       in_descs.push_back(plan->values[id]);
     }
-    absl::StatusOr<PlannedStep> planned = Guard(
-        where, [&]() -> absl::StatusOr<PlannedStep> { return node.kernel->Plan(in_descs); });
+    absl::StatusOr<PlannedStep> planned =
+        Guard(where, [&]() -> absl::StatusOr<PlannedStep> { return node.kernel->Plan(in_descs); });
     if (!planned.ok()) {
       return absl::Status(planned.status().code(),
                           absl::StrCat(where, ": ", planned.status().message()));
@@ -200,7 +203,8 @@ absl::StatusOr<std::shared_ptr<const CompiledModel::Plan>> CompiledModel::BuildP
       }
       plan->values[node.outputs[o]] = planned->outputs[o];
     }
-    plan->steps.push_back(PlanStep{std::move(planned->step), std::move(in_ids), node.outputs, 0});
+    plan->steps.push_back(PlanStep{std::move(planned->step), std::move(in_ids), node.outputs, 0,
+                                   static_cast<int>(node_index)});
   }
   // Graph outputs are returned plain.
   for (int id : output_values_) {
@@ -221,8 +225,8 @@ absl::StatusOr<std::shared_ptr<const CompiledModel::Plan>> CompiledModel::BuildP
   std::vector<bool> is_output(num_values, false);
   for (int id : plan->outputs) is_output[id] = true;
   auto in_arena = [&](int id) {
-    return !is_output[id] && (id >= static_cast<int>(values_.size()) ||
-                              values_[id].kind == ValueKind::kIntermediate);
+    return !is_output[id] &&
+           (id >= static_cast<int>(values_.size()) || values_[id].kind == ValueKind::kIntermediate);
   };
   plan->arena_offset.assign(num_values, 0);
   ArenaPlanner arena;
@@ -231,7 +235,8 @@ absl::StatusOr<std::shared_ptr<const CompiledModel::Plan>> CompiledModel::BuildP
     for (int id : step.outputs) {
       if (in_arena(id)) {
         const ValueDesc& v = plan->values[id];
-        plan->arena_offset[id] = arena.Allocate(static_cast<size_t>(NumElements(v.shape)) * DTypeSize(v.dtype));
+        plan->arena_offset[id] =
+            arena.Allocate(static_cast<size_t>(NumElements(v.shape)) * DTypeSize(v.dtype));
       }
     }
     const size_t workspace = step.step->workspace_bytes();
@@ -281,6 +286,26 @@ absl::StatusOr<std::shared_ptr<const CompiledModel::Plan>> CompiledModel::GetPla
   return *plan;
 }
 
+StepProfile CompiledModel::ProfileOf(const PlanStep& step, double seconds) const {
+  StepProfile p;
+  if (step.node >= 0) {
+    p.node = nodes_[step.node].name;
+    p.op = nodes_[step.node].op;
+  } else {
+    const int from = step.inputs.front();
+    p.node =
+        absl::StrCat("layout:", from < static_cast<int>(values_.size()) ? values_[from].name : "?");
+    p.op = "Reorder";
+  }
+  if (const dnnl::primitive* primitive = step.step->main_primitive()) {
+    PrimitiveProfile d = DescribePrimitive(*primitive);
+    p.impl = std::move(d.impl);
+    p.macs = d.macs;
+  }
+  p.seconds = seconds;
+  return p;
+}
+
 absl::StatusOr<std::vector<Tensor>> CompiledModel::Run(RunContext& ctx,
                                                        absl::Span<const TensorView> inputs) const {
   if (auto s = ValidateInputs(inputs); !s.ok()) return s;
@@ -315,8 +340,8 @@ absl::StatusOr<std::vector<Tensor>> CompiledModel::Run(RunContext& ctx,
     std::vector<int> written_by(plan.values.size(), -1);  // output index a step writes into
     for (size_t o = 0; o < plan.outputs.size(); ++o) {
       const int v = plan.outputs[o];
-      const bool produced = v >= static_cast<int>(values_.size()) ||
-                            values_[v].kind == ValueKind::kIntermediate;
+      const bool produced =
+          v >= static_cast<int>(values_.size()) || values_[v].kind == ValueKind::kIntermediate;
       if (!produced || written_by[v] >= 0) continue;
       outputs[o] = Tensor::Uninitialized(plan.values[v].dtype, plan.values[v].shape);
       buffers[v] = outputs[o].data();
@@ -325,13 +350,21 @@ absl::StatusOr<std::vector<Tensor>> CompiledModel::Run(RunContext& ctx,
 
     std::vector<const void*> in_ptrs;
     std::vector<void*> out_ptrs;
+    if (rc.profiling) rc.profile.clear();
     for (const PlanStep& step : plan.steps) {
       in_ptrs.clear();
       out_ptrs.clear();
       for (int id : step.inputs) in_ptrs.push_back(buffers[id]);
       for (int id : step.outputs) out_ptrs.push_back(buffers[id]);
+      const auto start =
+          rc.profiling ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
       step.step->Execute(
           StepContext{rc.stream, scratchpad, arena + step.workspace_offset, in_ptrs, out_ptrs});
+      if (rc.profiling) {
+        rc.stream.wait();
+        rc.profile.push_back(ProfileOf(
+            step, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()));
+      }
     }
     rc.stream.wait();
 

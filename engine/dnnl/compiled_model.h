@@ -44,6 +44,7 @@ class CompiledModel final : public Model {
     std::vector<int> inputs;
     std::vector<int> outputs;
     size_t workspace_offset = 0;  // in the arena
+    int node = -1;                // index into nodes_; -1 for an inserted layout conversion
   };
   // Everything that depends on the concrete input shapes. Immutable once built.
   // Plan value ids are the model's value ids, followed by the layout conversions the
@@ -69,6 +70,7 @@ class CompiledModel final : public Model {
       : info_(std::move(info)), options_(options) {}
   absl::Status ValidateInputs(absl::Span<const TensorView> inputs) const;
   absl::StatusOr<std::shared_ptr<const Plan>> GetPlan(absl::Span<const TensorView> inputs) const;
+  StepProfile ProfileOf(const PlanStep& step, double seconds) const;
   absl::StatusOr<std::shared_ptr<const Plan>> BuildPlan(absl::Span<const TensorView> inputs) const;
 
   ModelInfo info_;  // completed in Create, immutable afterwards

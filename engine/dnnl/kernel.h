@@ -53,7 +53,18 @@ class Step {
   virtual size_t scratchpad_bytes() const { return 0; }
   // Temporary memory the step itself needs during Execute (e.g. a reordered input).
   virtual size_t workspace_bytes() const { return 0; }
+  // The primitive doing the step's main work, for profiles (implementation name, MACs);
+  // null for steps that are loops of our own.
+  virtual const dnnl::primitive* main_primitive() const { return nullptr; }
 };
+
+// What a profile reports of a primitive: oneDNN's implementation name and, for
+// convolution / matmul / inner product, the multiply-accumulates it performs.
+struct PrimitiveProfile {
+  std::string impl;
+  int64_t macs = 0;
+};
+PrimitiveProfile DescribePrimitive(const dnnl::primitive& primitive);
 
 // A Step that is just a function: for kernels whose work is a loop, not a primitive.
 class FunctionStep final : public Step {

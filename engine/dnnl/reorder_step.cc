@@ -14,6 +14,7 @@ class ReorderStep final : public Step {
     primitive_.execute(c.stream, src, dst);
   }
 
+  const dnnl::primitive* main_primitive() const override { return &primitive_; }
  private:
   const dnnl::memory::desc from_, to_;
   const dnnl::reorder primitive_;

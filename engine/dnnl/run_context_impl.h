@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <memory>
 #include <new>
+#include <vector>
 
 #include <oneapi/dnnl/dnnl.hpp>
 
@@ -38,6 +39,8 @@ struct RunContext::Impl {
   dnnl::stream stream{dnnl_backend::CpuEngine()};
   GrowableBuffer arena;       // activations of one plan
   GrowableBuffer scratchpad;  // oneDNN user scratchpad (scratchpad_mode::user)
+  bool profiling = false;
+  std::vector<StepProfile> profile;  // last Run's steps, when profiling
 };
 
 }  // namespace q8::engine

@@ -97,6 +97,7 @@ class ConvStep final : public Step {
   }
   size_t workspace_bytes() const override { return src_.workspace_bytes(); }
 
+  const dnnl::primitive* main_primitive() const override { return &conv_; }
  private:
   const dnnl::convolution_forward conv_;
   const memory::desc src_md_, dst_md_, scratchpad_md_;

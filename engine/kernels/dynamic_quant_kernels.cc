@@ -116,6 +116,7 @@ class DynQGemmStep final : public Step {
   size_t scratchpad_bytes() const override { return scratchpad_md_.get_size(); }
   size_t workspace_bytes() const override { return (p_.N + 1) * sizeof(float); }
 
+  const dnnl::primitive* main_primitive() const override { return &primitive_; }
  private:
   const dnnl::matmul primitive_;
   const memory::desc src_md_, dst_md_, scratchpad_md_;

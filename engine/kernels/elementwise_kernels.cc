@@ -38,6 +38,7 @@ class PrimitiveStep final : public Step {
   }
   size_t scratchpad_bytes() const override { return scratchpad_.get_size(); }
 
+  const dnnl::primitive* main_primitive() const override { return &primitive_; }
  private:
   const dnnl::primitive primitive_;
   const memory::desc src0_, src1_, dst_, scratchpad_;

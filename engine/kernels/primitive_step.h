@@ -27,6 +27,7 @@ class PrimitiveStep final : public Step {
   void Execute(const StepContext& c) const override;
   size_t scratchpad_bytes() const override { return scratchpad_.get_size(); }
 
+  const dnnl::primitive* main_primitive() const override { return &primitive_; }
  private:
   const dnnl::primitive primitive_;
   const std::vector<Arg> inputs_, outputs_;

@@ -58,6 +58,7 @@ class QGemmStep final : public Step {
   }
   size_t scratchpad_bytes() const override { return scratchpad_md_.get_size(); }
 
+  const dnnl::primitive* main_primitive() const override { return &primitive_; }
  private:
   const dnnl::matmul primitive_;
   const memory::desc src_md_, dst_md_, scratchpad_md_;

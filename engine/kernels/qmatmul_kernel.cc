@@ -57,6 +57,7 @@ class QMatMulStep final : public Step {
   size_t scratchpad_bytes() const override { return scratchpad_md_.get_size(); }
   size_t workspace_bytes() const override { return shift_b_ ? static_cast<size_t>(b_elements_) : 0; }
 
+  const dnnl::primitive* main_primitive() const override { return &primitive_; }
  private:
   const dnnl::matmul primitive_;
   const memory::desc src_md_, weights_md_, dst_md_, scratchpad_md_;

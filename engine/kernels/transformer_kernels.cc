@@ -82,6 +82,7 @@ class LayerNormStep final : public Step {
   }
   size_t scratchpad_bytes() const override { return scratchpad_.get_size(); }
 
+  const dnnl::primitive* main_primitive() const override { return &primitive_; }
  private:
   const dnnl::layer_normalization_forward primitive_;
   const memory::desc data_, param_, stat_, scratchpad_;

@@ -1,10 +1,14 @@
 // q8run: load a model with the engine alone, feed seeded random inputs, time Run().
 //
 //   q8run MODEL.onnx [--threads T] [--batch N] [--iters K] [--warmup W] [--seed S]
+//         [--profile] [--peak_gops_per_thread G]
 //
 // Prints one JSON line with the fields of ../shared/bench/ort/run.js, so the two can be
 // tabulated side by side: {model, threads, batch, p50_ms, p90_ms, p99_ms, mean_ms,
 // throughput_per_s, runtime}. Percentiles use the same index rule as run.js.
+// --profile then times each step over the same number of runs and prints, on stderr, a
+// table per step: median ms, share of the run, oneDNN implementation, and for
+// convolutions/matmuls GOPS (2 ops per MAC) and their share of the CPU's int8 peak.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -24,6 +28,10 @@ ABSL_FLAG(int, batch, 1, "size of the symbolic batch dimension (dim 0)");
 ABSL_FLAG(int, iters, 50, "timed runs");
 ABSL_FLAG(int, warmup, 5, "untimed runs first (plans are built on the first)");
 ABSL_FLAG(int, seed, 1, "seed of the N(0,1) float inputs (integer inputs are zeros)");
+ABSL_FLAG(bool, profile, false, "also print per-step timings (stderr)");
+ABSL_FLAG(double, peak_gops_per_thread, 850,
+          "int8 peak of one core, for --profile's %-of-peak column (../shared/bench/RESULTS.md: "
+          "oneDNN u8s8 2048^3 matmul, ~850 GOPS per core on the AVX-512 VNNI machine)");
 
 namespace {
 
@@ -32,14 +40,64 @@ double Percentile(const std::vector<double>& sorted, double p) {
   return sorted[std::min(sorted.size() - 1, i)];
 }
 
+// Median time of each step over `runs` profiled runs; steps keep their plan order.
+int PrintProfile(const q8::engine::Model& model, q8::engine::RunContext& ctx,
+                 const std::vector<q8::engine::TensorView>& views, int runs, int threads) {
+  ctx.set_profiling(true);
+  std::vector<q8::engine::StepProfile> steps;
+  std::vector<std::vector<double>> seconds;
+  for (int i = 0; i < runs; ++i) {
+    auto out = model.Run(ctx, views);
+    if (!out.ok()) {
+      std::fprintf(stderr, "error: %s\n", std::string(out.status().message()).c_str());
+      return 1;
+    }
+    if (steps.empty()) {
+      steps = ctx.profile();
+      seconds.resize(steps.size());
+    }
+    for (size_t s = 0; s < steps.size() && s < ctx.profile().size(); ++s) {
+      seconds[s].push_back(ctx.profile()[s].seconds);
+    }
+  }
+  ctx.set_profiling(false);
+  double total = 0;
+  std::vector<double> median(steps.size());
+  for (size_t s = 0; s < steps.size(); ++s) {
+    std::sort(seconds[s].begin(), seconds[s].end());
+    median[s] = Percentile(seconds[s], 50);
+    total += median[s];
+  }
+  const double peak = absl::GetFlag(FLAGS_peak_gops_per_thread) * std::max(threads, 1);
+  std::fprintf(stderr, "%-4s %-40s %-22s %-26s %9s %6s %8s %7s\n", "step", "node", "op", "impl",
+               "ms", "share", "GOPS", "%peak");
+  for (size_t s = 0; s < steps.size(); ++s) {
+    const auto& st = steps[s];
+    std::string gops = "", pct = "";
+    if (st.macs > 0 && median[s] > 0) {
+      const double g = 2.0 * static_cast<double>(st.macs) / median[s] / 1e9;
+      gops = absl::StrFormat("%.0f", g);
+      pct = absl::StrFormat("%.0f%%", 100.0 * g / peak);
+    }
+    std::fprintf(stderr, "%-4zu %-40.40s %-22.22s %-26.26s %9.4f %5.1f%% %8s %7s\n", s,
+                 st.node.c_str(), st.op.c_str(), st.impl.empty() ? "-" : st.impl.c_str(),
+                 median[s] * 1e3, total > 0 ? 100.0 * median[s] / total : 0.0, gops.c_str(),
+                 pct.c_str());
+  }
+  std::fprintf(stderr, "sum of step medians: %.4f ms (peak %.0f GOPS at %d thread(s))\n",
+               total * 1e3, peak, std::max(threads, 1));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("q8run MODEL.onnx [--threads T] [--batch N] [--iters K]");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() != 2) {
-    std::fprintf(stderr, "usage: q8run MODEL.onnx [--threads T] [--batch N] [--iters K] "
-                         "[--warmup W] [--seed S]\n");
+    std::fprintf(stderr,
+                 "usage: q8run MODEL.onnx [--threads T] [--batch N] [--iters K] "
+                 "[--warmup W] [--seed S]\n");
     return 2;
   }
   const std::string path = args[1];
@@ -105,5 +163,9 @@ int main(int argc, char** argv) {
       std::filesystem::path(path).filename().c_str(), absl::GetFlag(FLAGS_threads), batch, p50,
       Percentile(ms, 90), Percentile(ms, 99), mean, batch * 1000.0 / p50,
       (*model)->info().num_int8_kernels);
+  if (absl::GetFlag(FLAGS_profile)) {
+    return PrintProfile(**model, ctx, views, std::max(absl::GetFlag(FLAGS_iters), 1),
+                        absl::GetFlag(FLAGS_threads));
+  }
   return 0;
 }

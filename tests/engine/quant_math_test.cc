@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
 #include <vector>
 
 namespace q8::engine::quant {
@@ -28,6 +30,35 @@ TEST(QuantizeTest, AppliesScaleAndZeroPoint) {
   // y = round(x / s) + z
   EXPECT_EQ(Quantize<uint8_t>(0.2f, 0.1f, 128), 130);
   EXPECT_EQ(Quantize<int8_t>(-0.35f, 0.1f, 3), -1);  // -3.5 → -4 (even), +3 → -1
+}
+
+// QuantizeSpan is the vectorised, threaded form of Quantize<Q>: it must agree bit for bit,
+// including halves, NaN, infinities, saturation and the scalar tail of odd lengths.
+template <typename Q>
+void ExpectSpanMatchesScalar(float scale, int32_t zero_point) {
+  std::vector<float> x;
+  for (int i = -600; i <= 600; ++i) x.push_back(static_cast<float>(i) * 0.25f);  // halves
+  for (float v : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                  -std::numeric_limits<float>::infinity(), 1e30f, -1e30f, 0.f, -0.f}) {
+    x.push_back(v);
+  }
+  for (int i = 0; i < 70001; ++i) x.push_back(std::sin(static_cast<float>(i)) * 300.f);  // > 64K
+  for (size_t n : {size_t{0}, size_t{1}, size_t{15}, size_t{17}, x.size()}) {
+    std::vector<Q> fast(n), slow(n);
+    QuantizeSpan(x.data(), static_cast<int64_t>(n), scale, zero_point, fast.data());
+    for (size_t i = 0; i < n; ++i) slow[i] = Quantize<Q>(x[i], scale, zero_point);
+    for (size_t i = 0; i < n; ++i) {
+      ASSERT_EQ(static_cast<int>(fast[i]), static_cast<int>(slow[i]))
+          << "x=" << x[i] << " scale=" << scale << " zp=" << zero_point << " n=" << n;
+    }
+  }
+}
+
+TEST(QuantizeSpanTest, MatchesScalarQuantizeBitForBit) {
+  ExpectSpanMatchesScalar<uint8_t>(0.5f, 128);
+  ExpectSpanMatchesScalar<uint8_t>(1.f / 3.f, 0);
+  ExpectSpanMatchesScalar<int8_t>(0.25f, 0);
+  ExpectSpanMatchesScalar<int8_t>(0.0371f, -7);
 }
 
 TEST(DequantizeTest, SubtractsZeroPointThenScales) {
