@@ -2,6 +2,7 @@
 //   v[i] = act((y_q[i] − z_y)·s_y + b[i mod N])
 //   out[i] = Q(v[i], s_out, z_out) = saturate(round_half_even(v / s_out) + z_out), or v
 // Inputs: y_q, s_y, z_y (or ""), b (constants read at load) — only y_q at run time.
+#include <algorithm>
 #include <cmath>
 
 #include "absl/status/status.h"
@@ -23,17 +24,33 @@ struct EpilogueParams {
   int32_t out_zero_point = 0;
 };
 
+// Works in chunks of float values on the stack so that both passes vectorise: the
+// dequantize/bias/activation loop (omp simd) and the requantization (QuantizeSpan, the
+// same arithmetic as quant::Quantize).
 template <typename In, typename Out>
 void Epilogue(const EpilogueParams& p, const In* y, int64_t n, Out* out) {
-  const int64_t cols = static_cast<int64_t>(p.bias.size());
+  constexpr int64_t kChunk = 256;
+  float v[kChunk];
+  const bool per_column = p.bias.size() > 1;
+  const int64_t cols = per_column ? static_cast<int64_t>(p.bias.size()) : n;
+  const float s = p.in_scale;
+  const int32_t z = p.in_zero_point;
   for (int64_t row = 0; row < n; row += cols) {
-    for (int64_t c = 0; c < cols && row + c < n; ++c) {
-      float v = static_cast<float>(static_cast<int32_t>(y[row + c]) - p.in_zero_point) * p.in_scale + p.bias[c];
-      if (p.relu) v = v > 0.f ? v : 0.f;
+    for (int64_t c0 = 0; c0 < cols && row + c0 < n; c0 += kChunk) {
+      const int64_t len = std::min({kChunk, cols - c0, n - row - c0});
+      const In* yi = y + row + c0;
+      const float* b = per_column ? p.bias.data() + c0 : nullptr;
+      const float b0 = per_column ? 0.f : p.bias[0];
+      const bool relu = p.relu;
+#pragma omp simd
+      for (int64_t j = 0; j < len; ++j) {
+        float t = static_cast<float>(static_cast<int32_t>(yi[j]) - z) * s + (b ? b[j] : b0);
+        v[j] = relu ? (t > 0.f ? t : 0.f) : t;
+      }
       if constexpr (std::is_same_v<Out, float>) {
-        out[row + c] = v;
+        std::copy(v, v + len, out + row + c0);
       } else {
-        out[row + c] = quant::Quantize<Out>(v, p.out_scale, p.out_zero_point);
+        quant::QuantizeSpan(v, len, p.out_scale, p.out_zero_point, out + row + c0);
       }
     }
   }
