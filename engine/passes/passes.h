@@ -80,6 +80,9 @@ absl::Status FoldQdqMatMulAct(ir::Graph& graph);
 absl::Status FoldDynamicQuantMatMul(ir::Graph& graph);
 
 // Removes nodes none of whose outputs are consumed or graph outputs.
+// Drops Identity nodes by renaming values (eliminate_identity.cc): no copy per run.
+absl::Status EliminateIdentity(ir::Graph& graph);
+
 void RemoveDeadNodes(ir::Graph& graph);
 
 // All of the above, in order.

@@ -19,9 +19,9 @@ TEST(FoldQdqMatMulTest, TurnsTheQdqMlpIntoThreeInt8Gemms) {
   ASSERT_TRUE(g.ok()) << g.status();
   ASSERT_TRUE(RunPasses(*g).ok());
   // Input quantization stays; each DQ→Gemm→Relu→Q chain becomes one QGemm; the last
-  // Gemm keeps a float output (no QuantizeLinear after it); Identity names the output.
-  EXPECT_EQ(OpTypes(*g), (std::vector<std::string>{"QuantizeLinear", "QGemm", "QGemm", "QGemm",
-                                                   "Identity"}));
+  // Gemm keeps a float output (no QuantizeLinear after it) and writes the graph output
+  // itself: the Identity that named it is gone (EliminateIdentity), no copy per run.
+  EXPECT_EQ(OpTypes(*g), (std::vector<std::string>{"QuantizeLinear", "QGemm", "QGemm", "QGemm"}));
   const ir::Node& fc1 = g->nodes[1];
   EXPECT_EQ(fc1.GetString("activation", ""), "Relu");
   EXPECT_EQ(fc1.Input(0), "input_QuantizeLinear_Output");
@@ -31,7 +31,29 @@ TEST(FoldQdqMatMulTest, TurnsTheQdqMlpIntoThreeInt8Gemms) {
   const ir::Node& fc3 = g->nodes[3];
   EXPECT_TRUE(fc3.Input(6).empty()) << "float output";
   EXPECT_EQ(fc3.GetString("activation", ""), "");
-  EXPECT_EQ(fc3.outputs[0], "/fc3/Gemm_output_0");
+  EXPECT_EQ(fc3.outputs[0], g->outputs[0].name);
+}
+
+TEST(EliminateIdentityTest, RenamesValuesButKeepsGraphInputsAndOutputsNamed) {
+  // in ─Identity→ mid ─Relu→ r ─Identity→ out, plus in ─Identity→ out2 (input passthrough).
+  ir::Graph g;
+  g.inputs = {{"in", DType::kFloat32, Shape{2}}};
+  g.outputs = {{"out", DType::kFloat32, std::nullopt}, {"out2", DType::kFloat32, std::nullopt}};
+  auto node = [](std::string name, std::string op, std::string in, std::string out) {
+    ir::Node n;
+    n.name = std::move(name);
+    n.op_type = std::move(op);
+    n.inputs = {std::move(in)};
+    n.outputs = {std::move(out)};
+    return n;
+  };
+  g.nodes = {node("i1", "Identity", "in", "mid"), node("relu", "Relu", "mid", "r"),
+             node("i2", "Identity", "r", "out"), node("i3", "Identity", "in", "out2")};
+  ASSERT_TRUE(EliminateIdentity(g).ok());
+  ASSERT_EQ(OpTypes(g), (std::vector<std::string>{"Relu", "Identity"}));
+  EXPECT_EQ(g.nodes[0].inputs[0], "in") << "reads the Identity's input";
+  EXPECT_EQ(g.nodes[0].outputs[0], "out") << "writes the graph output directly";
+  EXPECT_EQ(g.nodes[1].name, "i3") << "a graph input passed to an output needs its copy";
 }
 
 TEST(FoldQdqMatMulTest, LeavesAGemmWithAlphaAlone) {
@@ -59,11 +81,11 @@ TEST(FoldDequantizeEpilogueTest, FusesTheQOperatorBiasReluRequantizeChains) {
   // node each; after fc3 the chain ends in float (no QuantizeLinear).
   EXPECT_EQ(OpTypes(*g), (std::vector<std::string>{"QuantizeLinear", "QGemm", "DequantizeEpilogue",
                                                    "QGemm", "DequantizeEpilogue", "QGemm",
-                                                   "DequantizeEpilogue", "Identity"}));
+                                                   "DequantizeEpilogue"}));
   EXPECT_EQ(g->nodes[2].GetString("activation", ""), "Relu");
   EXPECT_FALSE(g->nodes[2].Input(4).empty()) << "requantized";
   EXPECT_TRUE(g->nodes[6].Input(4).empty()) << "float output";
-  EXPECT_EQ(g->nodes[6].outputs[0], "/fc3/Add_output_0");
+  EXPECT_EQ(g->nodes[6].outputs[0], "logits") << "the Identity naming the output is gone";
 }
 
 }  // namespace

@@ -63,7 +63,7 @@ TEST(TransformerPassesTest, DynamicMlpBecomesTwoDynQGemmsWithRescaleBiasAndRelu)
   std::vector<std::string> ops;
   for (const auto& n : g.nodes) ops.push_back(n.op_type);
   EXPECT_EQ(ops, (std::vector<std::string>{"DynamicQuantizeLinear", "DynQGemm",
-                                           "DynamicQuantizeLinear", "DynQGemm", "Identity"}));
+                                           "DynamicQuantizeLinear", "DynQGemm"}));
   EXPECT_EQ(g.nodes[1].GetString("activation", ""), "Relu");
   EXPECT_EQ(g.nodes[3].GetString("activation", ""), "");
   EXPECT_EQ(g.nodes[1].Input(2), "input_scale") << "s_x fused as the run-time output scale";
