@@ -105,7 +105,29 @@ absl::StatusOr<std::shared_ptr<const CompiledModel>> CompiledModel::Create(
     }
     model->output_values_.push_back(id);
   }
+  model->HintChannelsLastOutputs();
   return std::shared_ptr<const CompiledModel>(std::move(model));
+}
+
+void CompiledModel::HintChannelsLastOutputs() {
+  // Per value: does every reader take channels-last, and is one of them int8?
+  std::vector<int> readers(values_.size(), 0), cl_readers(values_.size(), 0);
+  std::vector<bool> int8_reader(values_.size(), false);
+  for (const CompiledNode& node : nodes_) {
+    for (int id : node.inputs) {
+      ++readers[id];
+      if (node.kernel->accepts_channels_last()) ++cl_readers[id];
+      if (node.kernel->is_int8()) int8_reader[id] = true;
+    }
+  }
+  for (int id : output_values_) readers[id] = -1;  // returned plain: no gain
+  for (CompiledNode& node : nodes_) {
+    if (node.outputs.size() != 1) continue;
+    const int v = node.outputs[0];
+    if (readers[v] > 0 && readers[v] == cl_readers[v] && int8_reader[v]) {
+      node.kernel->PreferChannelsLastOutput();
+    }
+  }
 }
 
 absl::Status CompiledModel::ValidateInputs(absl::Span<const TensorView> inputs) const {

@@ -69,6 +69,8 @@ class CompiledModel final : public Model {
   CompiledModel(ModelInfo info, const LoadOptions& options)
       : info_(std::move(info)), options_(options) {}
   absl::Status ValidateInputs(absl::Span<const TensorView> inputs) const;
+  // Create's last step: Kernel::PreferChannelsLastOutput where every reader wants it.
+  void HintChannelsLastOutputs();
   absl::StatusOr<std::shared_ptr<const Plan>> GetPlan(absl::Span<const TensorView> inputs) const;
   StepProfile ProfileOf(const PlanStep& step, double seconds) const;
   absl::StatusOr<std::shared_ptr<const Plan>> BuildPlan(absl::Span<const TensorView> inputs) const;

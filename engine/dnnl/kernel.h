@@ -93,6 +93,11 @@ class Kernel {
   // True when Plan/Execute handle channels-last inputs (and say which layout each output
   // has). False: the compiler reorders channels-last inputs to plain first.
   virtual bool accepts_channels_last() const { return false; }
+  // Called by the compiler once, before any Plan, when every reader of the kernel's output
+  // reads channels-last and at least one is an int8 kernel (a convolution): a kernel that
+  // can write channels-last directly (QuantizeLinear of a plain NCHW graph input) should,
+  // sparing each reader its own reorder.
+  virtual void PreferChannelsLastOutput() {}
 };
 
 // What a kernel builder returns: the kernel and which node inputs it reads at run time

@@ -16,10 +16,14 @@ namespace {
 int32_t ZeroPointAt(const void* p, DType dtype, int64_t i) {
   if (p == nullptr) return 0;
   switch (dtype) {
-    case DType::kUint8: return static_cast<const uint8_t*>(p)[i];
-    case DType::kInt8: return static_cast<const int8_t*>(p)[i];
-    case DType::kInt32: return static_cast<const int32_t*>(p)[i];
-    default: return 0;
+    case DType::kUint8:
+      return static_cast<const uint8_t*>(p)[i];
+    case DType::kInt8:
+      return static_cast<const int8_t*>(p)[i];
+    case DType::kInt32:
+      return static_cast<const int32_t*>(p)[i];
+    default:
+      return 0;
   }
 }
 
@@ -35,24 +39,65 @@ absl::StatusOr<quant::AxisLayout> ParamLayout(const ValueDesc& x, const ValueDes
   auto axis = NormalizeAxis(axis_attr, x.shape.size());
   if (!axis.ok()) return axis.status();
   if (x.shape[*axis] != count) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, " has ", count, " values but axis ", *axis, " of ", ShapeToString(x.shape),
-        " has size ", x.shape[*axis]));
+    return absl::InvalidArgumentError(absl::StrCat(what, " has ", count, " values but axis ", *axis,
+                                                   " of ", ShapeToString(x.shape), " has size ",
+                                                   x.shape[*axis]));
   }
   if (x.layout == Layout::kChannelsLast && x.shape.size() >= 3) {
     // Stored N, spatial..., C: the parameters run along the physical order.
     Shape physical{x.shape[0]};
     physical.insert(physical.end(), x.shape.begin() + 2, x.shape.end());
     physical.push_back(x.shape[1]);
-    const int phys_axis = *axis == 0 ? 0 : (*axis == 1 ? static_cast<int>(x.shape.size()) - 1 : *axis - 1);
+    const int phys_axis =
+        *axis == 0 ? 0 : (*axis == 1 ? static_cast<int>(x.shape.size()) - 1 : *axis - 1);
     return quant::MakeAxisLayout(physical, phys_axis, count);
   }
   return quant::MakeAxisLayout(x.shape, *axis, count);
 }
 
+// Per-tensor QuantizeLinear of a plain NCHW (NCDHW) float into channels-last storage:
+// quantized plain into the workspace (QuantizeSpan, 1 byte per element), then one oneDNN
+// reorder of the bytes into NHWC. Cheaper than leaving the value plain and letting each
+// reading convolution / residual add reorder it on its own.
+class QuantizeToChannelsLastStep final : public Step {
+ public:
+  QuantizeToChannelsLastStep(const ValueDesc& out, bool has_zp)
+      : n_(NumElements(out.shape)),
+        dtype_(out.dtype),
+        has_zp_(has_zp),
+        plain_(MemoryDesc(ValueDesc{out.dtype, out.shape, Layout::kPlain})),
+        channels_last_(MemoryDesc(out)),
+        reorder_(dnnl::reorder::primitive_desc(CpuEngine(), plain_, CpuEngine(), channels_last_)) {}
+
+  void Execute(const StepContext& c) const override {
+    const float* x = static_cast<const float*>(c.inputs[0]);
+    const float scale = *static_cast<const float*>(c.inputs[1]);
+    if (dtype_ == DType::kUint8) {
+      const int32_t z = has_zp_ ? *static_cast<const uint8_t*>(c.inputs[2]) : 0;
+      quant::QuantizeSpan(x, n_, scale, z, static_cast<uint8_t*>(c.workspace));
+    } else {
+      const int32_t z = has_zp_ ? *static_cast<const int8_t*>(c.inputs[2]) : 0;
+      quant::QuantizeSpan(x, n_, scale, z, static_cast<int8_t*>(c.workspace));
+    }
+    const auto& eng = CpuEngine();
+    dnnl::memory from(plain_, eng, c.workspace), to(channels_last_, eng, c.outputs[0]);
+    reorder_.execute(c.stream, from, to);
+  }
+  size_t workspace_bytes() const override { return static_cast<size_t>(n_); }
+  const dnnl::primitive* main_primitive() const override { return &reorder_; }
+
+ private:
+  const int64_t n_;
+  const DType dtype_;
+  const bool has_zp_;
+  const dnnl::memory::desc plain_, channels_last_;
+  const dnnl::reorder reorder_;
+};
+
 class QuantizeLinearKernel final : public Kernel {
  public:
   QuantizeLinearKernel(int64_t axis, bool has_zp) : axis_(axis), has_zp_(has_zp) {}
+  void PreferChannelsLastOutput() override { prefer_channels_last_ = true; }
 
   absl::StatusOr<PlannedStep> Plan(absl::Span<const ValueDesc> in) const override {
     const ValueDesc& x = in[0];
@@ -63,20 +108,30 @@ class QuantizeLinearKernel final : public Kernel {
     if (!layout.ok()) return layout.status();
     const DType out = has_zp_ ? in[2].dtype : DType::kUint8;
     if (out != DType::kUint8 && out != DType::kInt8) {
-      return absl::UnimplementedError(absl::StrCat("QuantizeLinear to ", DTypeName(out),
-                                                   " is not supported (uint8, int8)"));
+      return absl::UnimplementedError(
+          absl::StrCat("QuantizeLinear to ", DTypeName(out), " is not supported (uint8, int8)"));
     }
     const int64_t n = NumElements(x.shape);
     const auto l = *layout;
     const bool has_zp = has_zp_;
+    if (prefer_channels_last_ && x.layout == Layout::kPlain && l.channels == 1 &&
+        (x.shape.size() == 4 || x.shape.size() == 5)) {
+      const ValueDesc y{out, x.shape, Layout::kChannelsLast};
+      PlannedStep p;
+      p.step = std::make_unique<QuantizeToChannelsLastStep>(y, has_zp);
+      p.outputs = {y};
+      return p;
+    }
     auto run = [n, l, out, has_zp](const StepContext& c) {
       const float* xs = static_cast<const float*>(c.inputs[0]);
       const float* scale = static_cast<const float*>(c.inputs[1]);
       const void* zp = has_zp ? c.inputs[2] : nullptr;
       if (out == DType::kUint8) {
-        quant::QuantizeLoop(xs, n, scale, static_cast<const uint8_t*>(zp), l, static_cast<uint8_t*>(c.outputs[0]));
+        quant::QuantizeLoop(xs, n, scale, static_cast<const uint8_t*>(zp), l,
+                            static_cast<uint8_t*>(c.outputs[0]));
       } else {
-        quant::QuantizeLoop(xs, n, scale, static_cast<const int8_t*>(zp), l, static_cast<int8_t*>(c.outputs[0]));
+        quant::QuantizeLoop(xs, n, scale, static_cast<const int8_t*>(zp), l,
+                            static_cast<int8_t*>(c.outputs[0]));
       }
     };
     PlannedStep p;
@@ -89,6 +144,7 @@ class QuantizeLinearKernel final : public Kernel {
  private:
   const int64_t axis_;
   const bool has_zp_;
+  bool prefer_channels_last_ = false;  // set once by the compiler, before any Plan
 };
 
 class DequantizeLinearKernel final : public Kernel {
@@ -116,13 +172,16 @@ class DequantizeLinearKernel final : public Kernel {
       float* y = static_cast<float*>(c.outputs[0]);
       switch (dt) {
         case DType::kUint8:
-          quant::DequantizeLoop(static_cast<const uint8_t*>(c.inputs[0]), n, scale, static_cast<const uint8_t*>(zp), l, y);
+          quant::DequantizeLoop(static_cast<const uint8_t*>(c.inputs[0]), n, scale,
+                                static_cast<const uint8_t*>(zp), l, y);
           break;
         case DType::kInt8:
-          quant::DequantizeLoop(static_cast<const int8_t*>(c.inputs[0]), n, scale, static_cast<const int8_t*>(zp), l, y);
+          quant::DequantizeLoop(static_cast<const int8_t*>(c.inputs[0]), n, scale,
+                                static_cast<const int8_t*>(zp), l, y);
           break;
         default:
-          quant::DequantizeLoop(static_cast<const int32_t*>(c.inputs[0]), n, scale, static_cast<const int32_t*>(zp), l, y);
+          quant::DequantizeLoop(static_cast<const int32_t*>(c.inputs[0]), n, scale,
+                                static_cast<const int32_t*>(zp), l, y);
           break;
       }
     };
@@ -153,10 +212,14 @@ void IntegerMatMul(const MatMulDims& d, const void* a, DType at, const void* b, 
     const auto* a8s = static_cast<const int8_t*>(a);
     const auto* b8u = static_cast<const uint8_t*>(b);
     const auto* b8s = static_cast<const int8_t*>(b);
-    if (au && bu) call(a8u, b8u);
-    else if (au) call(a8u, b8s);
-    else if (bu) call(a8s, b8u);
-    else call(a8s, b8s);
+    if (au && bu)
+      call(a8u, b8u);
+    else if (au)
+      call(a8u, b8s);
+    else if (bu)
+      call(a8s, b8u);
+    else
+      call(a8s, b8s);
   }
 }
 
