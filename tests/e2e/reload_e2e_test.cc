@@ -1,8 +1,8 @@
 // Model repository operations against the real q8serve binary on 127.0.0.1:
-//  - a new version swapped in by the ReloadRepository RPC while client threads send
-//    Predict back to back: no request fails, and every request sent after the reload
-//    answered is served by the new version (a renamed int8 v2 that borrows the float
-//    v1's names, though v1 is no longer served);
+//  - new versions swapped in by the ReloadRepository RPC, three times, while client
+//    threads send Predict back to back: no request fails, and every request sent after a
+//    reload answered is served by the new version (renamed int8 forms borrowing the
+//    names of the float version below them, which then stops serving);
 //  - a broken version keeps the old one serving and is reported FAILED, with the reason,
 //    by GetModelStatus, KServe ModelReady (trailing metadata) and /metrics;
 //  - --repository-poll-secs picks a new version up without any RPC, and q8c status and
@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -22,6 +23,7 @@
 #include <mutex>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "q8serve/v1/q8serve.grpc.pb.h"
 #include "tests/e2e/e2e_helpers.h"
 #include "tests/e2e/server_process.h"
@@ -113,7 +115,7 @@ std::string VersionState(const q8serve::v1::GetModelStatusResponse& status, int6
   return "";
 }
 
-TEST(ReloadE2eTest, VersionSwapUnderLoadFailsNoRequest) {
+TEST(ReloadE2eTest, VersionSwapsUnderLoadFailNoRequest) {
   TempRepository repo;
   repo.AddVersion("digits", 1, FloatDigits());
   ServerProcess server;
@@ -122,10 +124,12 @@ TEST(ReloadE2eTest, VersionSwapUnderLoadFailsNoRequest) {
 
   const std::string batch = Batch4Bytes();
   constexpr int kClients = 4;
+  constexpr int kLastVersion = 4;
   std::atomic<bool> stop{false};
-  std::atomic<bool> reloaded{false};  // set once the reload RPC has answered
-  std::atomic<int> ok{0}, failed{0}, v1{0}, v2{0}, wrong_labels{0}, old_after_reload{0};
-  std::atomic<int> after_reload{0};
+  // The version every request sent from now on must get: raised once a reload answered.
+  std::atomic<int64_t> min_version{1};
+  std::atomic<int> ok{0}, failed{0}, wrong_labels{0}, stale{0};
+  std::array<std::atomic<int>, kLastVersion + 1> by_version{};
   std::string first_error;
   std::mutex error_mu;
   std::vector<std::thread> clients;
@@ -136,7 +140,7 @@ TEST(ReloadE2eTest, VersionSwapUnderLoadFailsNoRequest) {
           grpc::CreateChannel(server.grpc_address(), grpc::InsecureChannelCredentials()));
       const tensorflow::serving::PredictRequest request = TfRequest(batch, 4);
       while (!stop.load()) {
-        const bool sent_after_reload = reloaded.load();
+        const int64_t at_least = min_version.load();
         tensorflow::serving::PredictResponse response;
         grpc::Status status = stub->Predict(Context().get(), request, &response);
         if (!status.ok()) {
@@ -147,11 +151,8 @@ TEST(ReloadE2eTest, VersionSwapUnderLoadFailsNoRequest) {
         }
         ++ok;
         const int64_t version = response.model_spec().version().value();
-        (version == 1 ? v1 : v2)++;
-        if (sent_after_reload) {
-          ++after_reload;
-          if (version != 2) ++old_after_reload;
-        }
+        if (version >= 1 && version <= kLastVersion) ++by_version[version];
+        if (version < at_least) ++stale;
         if (Argmax(AsFloats(response.outputs().at("logits").tensor_content()), 10) !=
             Batch4Labels()) {
           ++wrong_labels;
@@ -159,51 +160,63 @@ TEST(ReloadE2eTest, VersionSwapUnderLoadFailsNoRequest) {
       }
     });
   }
-  // Load is on before the swap...
-  EXPECT_TRUE(WaitFor([&] { return ok.load() >= 50 || failed.load() > 0; }, kRpcTimeout));
+  auto wait_for_requests = [&](int more) {
+    const int target = ok.load() + more;
+    EXPECT_TRUE(WaitFor([&] { return ok.load() >= target || failed.load() > 0; }, kRpcTimeout));
+  };
+  wait_for_requests(50);  // load is on before the first swap
 
-  repo.AddVersion("digits", 2, RenamedInt8Digits());
-  q8serve::v1::ReloadRepositoryResponse reload;
-  grpc::Status status = q8serve::v1::Q8Serve::NewStub(channel)->ReloadRepository(
-      Context().get(), q8serve::v1::ReloadRepositoryRequest(), &reload);
-  reloaded = true;
-  ASSERT_TRUE(status.ok()) << status.error_message();
-  ASSERT_EQ(reload.changes_size(), 2) << reload.DebugString();
-  EXPECT_EQ(reload.changes(0).version(), 2);
-  EXPECT_EQ(reload.changes(0).change(), "loaded");
-  EXPECT_EQ(reload.changes(1).version(), 1);
-  EXPECT_EQ(reload.changes(1).change(), "unloaded");
-
-  // ...and stays on until every client has sent plenty after it.
-  EXPECT_TRUE(
-      WaitFor([&] { return after_reload.load() >= 100 || failed.load() > 0; }, kRpcTimeout));
+  // Three swaps while the clients run: the renamed int8 form, the float form, int8 again.
+  auto stub = q8serve::v1::Q8Serve::NewStub(channel);
+  for (int64_t v = 2; v <= kLastVersion; ++v) {
+    repo.AddVersion("digits", static_cast<int>(v),
+                    v % 2 == 0 ? RenamedInt8Digits() : FloatDigits());
+    q8serve::v1::ReloadRepositoryResponse reload;
+    grpc::Status status = stub->ReloadRepository(Context().get(), {}, &reload);
+    min_version = v;
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    ASSERT_EQ(reload.changes_size(), 2) << reload.DebugString();
+    EXPECT_EQ(reload.changes(0).version(), v);
+    EXPECT_EQ(reload.changes(0).change(), "loaded");
+    EXPECT_EQ(reload.changes(1).version(), v - 1);
+    EXPECT_EQ(reload.changes(1).change(), "unloaded");
+    wait_for_requests(50);  // the load stays on after each swap
+  }
   stop = true;
   for (std::thread& t : clients) t.join();
 
-  std::cout << "swap under load: " << ok.load() << " ok, " << failed.load() << " failed; "
-            << v1.load() << " by v1, " << v2.load() << " by v2; " << after_reload.load()
-            << " sent after the reload answered\n";
+  std::cout << "swaps under load: " << ok.load() << " ok, " << failed.load() << " failed; by "
+            << "version 1..4: " << by_version[1] << ", " << by_version[2] << ", " << by_version[3]
+            << ", " << by_version[4] << "\n";
   EXPECT_EQ(failed.load(), 0) << first_error;
-  EXPECT_GT(v1.load(), 0);
-  EXPECT_GT(v2.load(), 0);
-  EXPECT_EQ(old_after_reload.load(), 0) << "a request sent after the reload ran on version 1";
-  EXPECT_EQ(wrong_labels.load(), 0) << "both versions classify the batch correctly";
+  for (int v = 1; v <= kLastVersion; ++v) EXPECT_GT(by_version[v].load(), 0) << "version " << v;
+  EXPECT_EQ(stale.load(), 0) << "a request sent after a reload answered ran on an older version";
+  EXPECT_EQ(wrong_labels.load(), 0) << "every version classifies the batch correctly";
 
-  // Version 1 left the map; once its last request ended it was freed (and logged).
+  // The old versions left the map; once their last requests ended they were freed (logged).
   EXPECT_EQ(VersionState(ModelStatus(channel), 1), "unloaded");
   EXPECT_TRUE(WaitFor(
-      [&] { return server.log().find("model digits version 1: unloaded") != std::string::npos; },
+      [&] {
+        const std::string log = server.log();
+        for (int v = 1; v < kLastVersion; ++v) {
+          if (log.find(absl::StrCat("model digits version ", v, ": unloaded")) ==
+              std::string::npos) {
+            return false;
+          }
+        }
+        return true;
+      },
       kRpcTimeout))
       << server.log();
-  // v2's names came from v1, which was described but is no longer served.
+  // v4 (renamed int8) took its names from v3, which no longer serves now.
   q8serve::v1::GetSignatureRequest sig_request;
   sig_request.set_model_name("digits");
   q8serve::v1::GetSignatureResponse sig;
-  ASSERT_TRUE(q8serve::v1::Q8Serve::NewStub(channel)
-                  ->GetSignature(Context().get(), sig_request, &sig)
-                  .ok());
-  EXPECT_EQ(sig.version(), 2);
-  EXPECT_EQ(sig.inputs(0).source(), "version 1");
+  ASSERT_TRUE(stub->GetSignature(Context().get(), sig_request, &sig).ok());
+  EXPECT_EQ(sig.version(), 4);
+  EXPECT_EQ(sig.inputs(0).source(), "version 3");
+  EXPECT_EQ(sig.inputs(0).tensor_name(), "images_QuantizeLinear_Output");
+  stub.reset();
   channel.reset();  // an open channel would hold the graceful drain until its grace ends
   EXPECT_EQ(server.Stop(SIGTERM, kExitTimeout), std::optional<int>(0)) << server.log();
 }
