@@ -27,6 +27,8 @@ int RunSignature(const Args& args);
 int RunGraph(const Args& args);
 int RunHealth(const Args& args);
 int RunBench(const Args& args);
+int RunStatus(const Args& args);
+int RunReload(const Args& args);
 
 // Prints "q8c: <message>" to stderr and returns kExitUsage.
 int UsageError(absl::string_view message);

@@ -21,6 +21,8 @@ Commands:
   graph      list a loaded model's tensors and nodes, optionally filtered
   health     gRPC health check; exit 0 only when SERVING
   bench      closed-loop load test of Predict / ModelInfer, one JSON line
+  status     every model version the server knows: state, and why not serving
+  reload     make the server rescan its model repository now; show what changed
   help       q8c help COMMAND shows that command's flags
 
 Flags take --name=value or --name value; switches (--json) take no value.
@@ -153,6 +155,43 @@ Prints one JSON line: {"api":..,"concurrency":..,"requests":..,"ok":..,
        {"input", "dtype"},
        {},
        RunBench},
+      {"status",
+       R"(usage: q8c status --target=HOST:PORT [--model=NAME [--version=N]] [--json]
+           [--timeout-ms=N]
+
+  q8serve.v1.Q8Serve/GetModelStatus. Per model: its version policy, any
+  config.pbtxt error, and each version on disk with its STATE
+    available  loaded and serving
+    loading    being loaded
+    failed     its last load failed (REASON says why); never serving
+    unloaded   on disk but outside the version policy
+  Default: every model and version.
+
+  --json         the whole response as one line of JSON (proto field names).
+  --timeout-ms   RPC deadline (default 30000; 0 = none).
+)",
+       {"target", "model", "version", "json", "timeout-ms"},
+       {},
+       {"json"},
+       RunStatus},
+      {"reload",
+       R"(usage: q8c reload --target=HOST:PORT [--json] [--timeout-ms=N]
+
+  q8serve.v1.Q8Serve/ReloadRepository: the server rescans its model
+  repository now (as --repository-poll-secs does periodically), loads new or
+  changed versions, unloads removed ones, applies changed config.pbtxt files,
+  and answers when the new versions serve. Prints each CHANGE (loaded,
+  reloaded, failed, unloaded) with its reason, then every model's status as
+  `q8c status` does. Exit 1 if a version or config failed to load (the
+  versions that served before keep serving).
+
+  --json         the whole response as one line of JSON (proto field names).
+  --timeout-ms   RPC deadline (default 300000; 0 = none).
+)",
+       {"target", "json", "timeout-ms"},
+       {},
+       {"json"},
+       RunReload},
   };
   return *commands;
 }

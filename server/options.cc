@@ -28,14 +28,16 @@ absl::Status ParseInt(absl::string_view flag, const std::string& value, int min,
 std::string Usage() {
   return "usage: q8serve --model-repository=DIR [--grpc-port=8500] [--metrics-port=8502]\n"
          "               [--host=0.0.0.0] [--threads=0] [--ready-file=PATH]\n"
-         "               [--log-level=info]\n"
+         "               [--log-level=info] [--repository-poll-secs=0]\n"
          "  --model-repository  models as DIR/<model>/<version>/model.onnx (required)\n"
          "  --grpc-port         gRPC port (TF Serving, KServe v2, q8serve.v1); 0 = any free\n"
          "  --metrics-port      Prometheus GET /metrics port; 0 = any free\n"
          "  --host              address to bind both listeners\n"
          "  --threads           threads per model run; 0 = all cores\n"
          "  --ready-file        write {\"grpc_port\":N,\"metrics_port\":M} here when serving\n"
-         "  --log-level         trace|debug|info|warn|error|critical|off\n";
+         "  --log-level         trace|debug|info|warn|error|critical|off\n"
+         "  --repository-poll-secs  rescan the repository every N s for new, removed or\n"
+         "                      changed versions and config.pbtxt; 0 = only on `q8c reload`\n";
 }
 
 absl::StatusOr<ServerOptions> ParseOptions(const std::vector<std::string>& args) {
@@ -79,6 +81,11 @@ absl::StatusOr<ServerOptions> ParseOptions(const std::vector<std::string>& args)
          }
          return absl::InvalidArgumentError(
              absl::StrCat("--log-level=", v, ": expected one of ", absl::StrJoin(kLevels, ", ")));
+       }},
+      // Model repository.
+      {"repository-poll-secs",
+       [&](const std::string& v) {
+         return ParseInt("repository-poll-secs", v, 0, 86400, &options.repository_poll_secs);
        }},
   };
 

@@ -2,6 +2,7 @@
 //
 //   q8serve --model-repository=DIR [--grpc-port=8500] [--metrics-port=8502]
 //           [--host=0.0.0.0] [--threads=0] [--ready-file=PATH] [--log-level=info]
+//           [--repository-poll-secs=0]
 //
 // Parsed by hand (`--name=value` or `--name value`) rather than with absl flags, so
 // options are a plain value with no global flag registry, and tests can parse freely.
@@ -36,6 +37,14 @@ struct ServerOptions {
   // Largest request message accepted. gRPC's 4 MiB default is too small for batches of
   // images; larger requests cost memory per in-flight call.
   int max_message_bytes = 64 << 20;
+
+  // --- Model repository ---
+  // Rescan the model repository every this many seconds: new versions load, removed
+  // ones unload, changed config.pbtxt files apply. 0 = never (reload with the
+  // ReloadRepository RPC, `q8c reload`). A rescan that finds nothing changed only lists
+  // directories and stats files.
+  int repository_poll_secs = 0;
+
   // Set by --help: print Usage() and exit 0.
   bool help = false;
 };

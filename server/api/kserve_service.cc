@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <string>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -31,6 +32,30 @@ void FillMetadata(const SignatureTensor& t, inference::ModelMetadataResponse::Te
   out->set_name(t.logical_name);
   out->set_datatype(std::string(DTypeToKServe(t.dtype)));
   for (int64_t d : t.shape) out->add_shape(d);  // -1 stays -1: variable size
+}
+
+// Why `model` (at `version`, "" = latest) is not ready: the version's state and its
+// reason ("failed", "model.onnx: ..."), or the model's config error.
+std::pair<std::string, std::string> NotReadyReason(const ServingMap& map, const std::string& model,
+                                                   const std::string& version) {
+  const ModelEntry* entry = map.FindModel(model);
+  if (entry == nullptr) return {"unknown", "the model is not in the repository"};
+  const VersionStatus* status = nullptr;
+  if (version.empty()) {
+    if (!entry->versions.empty()) status = &entry->versions.rbegin()->second;
+  } else {
+    int64_t v = 0;
+    if (absl::SimpleAtoi(version, &v)) {
+      auto it = entry->versions.find(v);
+      if (it != entry->versions.end()) status = &it->second;
+    }
+  }
+  std::string reason = entry->error.ok() ? "" : std::string(entry->error.message());
+  if (status == nullptr) {
+    return {"unknown", reason.empty() ? "no such version on disk" : reason};
+  }
+  if (!status->error.ok()) reason = std::string(status->error.message());
+  return {std::string(VersionStateName(status->state)), reason};
 }
 
 template <typename Body>
@@ -64,7 +89,19 @@ grpc::ServerUnaryReactor* KServeService::ServerReady(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* KServeService::ModelReady(grpc::CallbackServerContext* context,
                                                     const inference::ModelReadyRequest* request,
                                                     inference::ModelReadyResponse* response) {
-  return Respond(context, [&] { return DoModelReady(*request, response); });
+  return Respond(context, [&] {
+    absl::Status status = DoModelReady(*request, response);
+    if (status.ok() && !response->ready()) {
+      // ModelReadyResponse is a bare bool; the version's state and the reason travel in
+      // trailing metadata so a KServe client can still tell "loading" from "failed: why".
+      // The reason may hold any bytes (file names, "→"): hence a -bin key.
+      auto [state, reason] =
+          NotReadyReason(*core_->repository().Snapshot(), request->name(), request->version());
+      context->AddTrailingMetadata(kVersionStateKey, state);
+      if (!reason.empty()) context->AddTrailingMetadata(kVersionReasonKey, reason);
+    }
+    return status;
+  });
 }
 
 grpc::ServerUnaryReactor* KServeService::ServerMetadata(

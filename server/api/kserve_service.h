@@ -16,6 +16,12 @@ namespace q8::server {
 // ModelMetadata.platform of every model.
 inline constexpr char kKServePlatform[] = "onnx_int8";
 
+// Trailing metadata of a ModelReady that answers not ready: the version's state
+// ("loading", "failed", "unloaded", or "unknown" for a model or version not on disk) and
+// why (the load error, the policy that leaves it out, or the model's config error).
+inline constexpr char kVersionStateKey[] = "q8serve-version-state";
+inline constexpr char kVersionReasonKey[] = "q8serve-version-reason-bin";
+
 class KServeService final : public inference::GRPCInferenceService::CallbackService {
  public:
   // `server_version` is reported by ServerMetadata.

@@ -2,10 +2,14 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "re2/re2.h"
 #include "server/api/grpc_status.h"
+#include "server/repository/model_config.h"
+#include "spdlog/spdlog.h"
 
 namespace q8::server {
 namespace {
@@ -139,6 +143,110 @@ absl::Status Q8ServeService::DoGetGraph(const q8serve::v1::GetGraphRequest& requ
     for (const auto& o : n.outputs) out->add_outputs(o);
   }
   return absl::OkStatus();
+}
+
+}  // namespace q8::server
+
+namespace q8::server {
+namespace {
+
+void FillModelStatus(const std::string& name, const ModelEntry& entry, int64_t only_version,
+                     q8serve::v1::ModelStatus* out) {
+  out->set_model_name(name);
+  if (!entry.error.ok()) out->set_error(std::string(entry.error.message()));
+  out->set_version_policy(DescribeVersionPolicy(entry.config.version_policy()));
+  for (const auto& [v, status] : entry.versions) {
+    if (only_version > 0 && v != only_version) continue;
+    q8serve::v1::ModelVersionStatus* version = out->add_versions();
+    version->set_version(v);
+    version->set_state(std::string(VersionStateName(status.state)));
+    if (!status.error.ok()) version->set_reason(std::string(status.error.message()));
+    version->set_path(status.path);
+  }
+}
+
+absl::Status FillReloadResponse(const absl::StatusOr<ReloadReport>& report,
+                                const ServingMap& map,
+                                q8serve::v1::ReloadRepositoryResponse* response) {
+  if (!report.ok()) return report.status();
+  for (const VersionChange& change : report->changes) {
+    q8serve::v1::VersionChange* out = response->add_changes();
+    out->set_model_name(change.model);
+    out->set_version(change.version);
+    out->set_change(std::string(ChangeKindName(change.kind)));
+    out->set_reason(change.reason);
+  }
+  for (const auto& [name, entry] : map.models) {
+    FillModelStatus(name, entry, 0, response->add_models());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* Q8ServeService::GetModelStatus(
+    grpc::CallbackServerContext* context, const q8serve::v1::GetModelStatusRequest* request,
+    q8serve::v1::GetModelStatusResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(GuardedCall([&] { return DoGetModelStatus(*request, response); }));
+  return reactor;
+}
+
+absl::Status Q8ServeService::DoGetModelStatus(const q8serve::v1::GetModelStatusRequest& request,
+                                              q8serve::v1::GetModelStatusResponse* response) const {
+  if (request.version() < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("version ", request.version(), " is negative; use 0 for every version"));
+  }
+  const std::shared_ptr<const ServingMap> map = repository_->Snapshot();
+  if (request.model_name().empty()) {
+    if (request.version() > 0) {
+      return absl::InvalidArgumentError("a version needs a model_name");
+    }
+    for (const auto& [name, entry] : map->models) {
+      FillModelStatus(name, entry, 0, response->add_models());
+    }
+    return absl::OkStatus();
+  }
+  const ModelEntry* entry = map->FindModel(request.model_name());
+  if (entry == nullptr) {
+    std::vector<absl::string_view> known;
+    for (const auto& [name, e] : map->models) known.push_back(name);
+    return absl::NotFoundError(absl::StrCat("Model '", request.model_name(),
+                                            "' is not in the repository. Known models: {",
+                                            absl::StrJoin(known, ", "), "}"));
+  }
+  if (request.version() > 0 && !entry->versions.count(request.version())) {
+    std::vector<int64_t> known;
+    for (const auto& [v, status] : entry->versions) known.push_back(v);
+    return absl::NotFoundError(absl::StrCat("Model '", request.model_name(), "' has no version ",
+                                            request.version(), " on disk. Known versions: {",
+                                            absl::StrJoin(known, ", "), "}"));
+  }
+  FillModelStatus(request.model_name(), *entry, request.version(), response->add_models());
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* Q8ServeService::ReloadRepository(
+    grpc::CallbackServerContext* context, const q8serve::v1::ReloadRepositoryRequest*,
+    q8serve::v1::ReloadRepositoryResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  spdlog::info("ReloadRepository requested by {}", context->peer());
+  // Finished from the load thread: `response` and `reactor` stay valid until Finish.
+  // Captures the repository, not the service: the repository runs the callback, so it is
+  // alive then.
+  repository_->RequestReload(
+      [repository = repository_, reactor, response](const absl::StatusOr<ReloadReport>& report) {
+        reactor->Finish(GuardedCall(
+            [&] { return FillReloadResponse(report, *repository->Snapshot(), response); }));
+      });
+  return reactor;
+}
+
+absl::Status Q8ServeService::DoReloadRepository(const q8serve::v1::ReloadRepositoryRequest&,
+                                                q8serve::v1::ReloadRepositoryResponse* response) {
+  const absl::StatusOr<ReloadReport> report = repository_->Reload();
+  return FillReloadResponse(report, *repository_->Snapshot(), response);
 }
 
 }  // namespace q8::server

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <optional>
+#include <set>
+#include <sstream>
 #include <system_error>
 #include <tuple>
 #include <utility>
@@ -13,6 +16,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "server/repository/model_config.h"
 #include "server/signature/signature_builder.h"
 #include "spdlog/spdlog.h"
 
@@ -20,10 +26,13 @@ namespace q8::server {
 namespace {
 
 namespace fs = std::filesystem;
+using q8serve::v1::ModelConfig;
 
-// The model file of a version directory: the first of the engine's known file names
-// present, or the first name (model.onnx) when none is, so the load fails naming it.
-std::string ModelFileIn(const fs::path& version_dir) {
+// The model file of a version directory: `model_file` when the config names one, else
+// the first of the engine's known file names present, or the first name (model.onnx)
+// when none is, so the load fails naming it.
+std::string ModelFileIn(const fs::path& version_dir, const std::string& model_file) {
+  if (!model_file.empty()) return (version_dir / model_file).string();
   const std::vector<std::string> names = engine::ModelFileNames();
   for (const std::string& name : names) {
     std::error_code ec;
@@ -66,20 +75,29 @@ std::string DescribeTensors(const std::vector<engine::TensorInfo>& tensors) {
 // "images ← 'images_QuantizeLinear_Output' [normalized, quantize]; logits ← 'logits' [exact]"
 std::string DescribeBindings(const Signature& sig) {
   auto one = [](std::string* out, const SignatureTensor& t) {
-    absl::StrAppend(out, t.logical_name, " ← '", t.info.name, "' [", t.rule,
-                    t.conversion == Conversion::kNone ? "" : absl::StrCat(", ", ConversionName(t.conversion)),
-                    "]");
+    absl::StrAppend(
+        out, t.logical_name, " ← '", t.info.name, "' [", t.rule,
+        t.conversion == Conversion::kNone ? "" : absl::StrCat(", ", ConversionName(t.conversion)),
+        "]");
   };
-  return absl::StrCat(absl::StrJoin(sig.inputs, ", ", one), "; ", absl::StrJoin(sig.outputs, ", ", one));
+  return absl::StrCat(absl::StrJoin(sig.inputs, ", ", one), "; ",
+                      absl::StrJoin(sig.outputs, ", ", one));
 }
 
-absl::StatusOr<std::vector<ModelVersionPath>> ScanRepositoryOrThrow(const std::string& root) {
+// One model directory: its version directories by number.
+struct ModelDir {
+  std::string name;
+  std::string path;
+  std::map<int64_t, fs::path> versions;
+};
+
+absl::StatusOr<std::vector<ModelDir>> ScanModelDirsOrThrow(const std::string& root) {
   std::error_code ec;
   if (!fs::is_directory(root, ec)) {
     return absl::NotFoundError(absl::StrCat("model repository '", root, "' is not a directory",
                                             ec ? absl::StrCat(": ", ec.message()) : ""));
   }
-  std::vector<ModelVersionPath> found;
+  std::vector<ModelDir> found;
   for (const fs::directory_entry& model_dir : fs::directory_iterator(root, ec)) {
     const std::string model = model_dir.path().filename().string();
     if (model.empty() || model.front() == '.') continue;
@@ -88,7 +106,7 @@ absl::StatusOr<std::vector<ModelVersionPath>> ScanRepositoryOrThrow(const std::s
       spdlog::debug("repository {}: skipping file '{}'", root, model);
       continue;
     }
-    bool any_version = false;
+    ModelDir dir{model, model_dir.path().string(), {}};
     std::error_code version_ec;
     for (const fs::directory_entry& version_dir :
          fs::directory_iterator(model_dir.path(), version_ec)) {
@@ -96,49 +114,112 @@ absl::StatusOr<std::vector<ModelVersionPath>> ScanRepositoryOrThrow(const std::s
       if (name.empty() || name.front() == '.') continue;
       std::optional<int64_t> version = ParseVersion(name);
       if (!version_dir.is_directory() || !version.has_value()) {
-        spdlog::warn(
-            "repository {}: skipping '{}/{}' (a version is a directory named by "
-            "a positive integer)",
-            root, model, name);
+        // Config and signature files live here too: only directories are suspicious.
+        if (version_dir.is_directory()) {
+          spdlog::warn(
+              "repository {}: skipping '{}/{}' (a version is a directory named by "
+              "a positive integer)",
+              root, model, name);
+        }
         continue;
       }
-      any_version = true;
-      found.push_back({model, *version, ModelFileIn(version_dir.path())});
+      dir.versions.emplace(*version, version_dir.path());
     }
     if (version_ec) {
       spdlog::warn("repository {}: cannot list '{}': {}", root, model, version_ec.message());
     }
-    if (!any_version) {
-      spdlog::warn(
-          "repository {}: model '{}' has no version directories (expected "
-          "{}/<version>/{})",
-          root, model, model, absl::StrJoin(engine::ModelFileNames(), " or "));
-    }
+    found.push_back(std::move(dir));
   }
   if (ec) {
     return absl::UnavailableError(
         absl::StrCat("cannot list model repository '", root, "': ", ec.message()));
   }
-  std::sort(found.begin(), found.end(), [](const ModelVersionPath& a, const ModelVersionPath& b) {
-    return std::tie(a.model, a.version) < std::tie(b.model, b.version);
-  });
+  std::sort(found.begin(), found.end(),
+            [](const ModelDir& a, const ModelDir& b) { return a.name < b.name; });
   return found;
 }
 
-}  // namespace
-
-absl::StatusOr<std::vector<ModelVersionPath>> ScanRepository(const std::string& root) {
+absl::StatusOr<std::vector<ModelDir>> ScanModelDirs(const std::string& root) {
   // Iteration can still throw (an entry vanishing or losing permissions mid-scan): the
   // exception stops here as a Status.
   try {
-    return ScanRepositoryOrThrow(root);
+    return ScanModelDirsOrThrow(root);
   } catch (const fs::filesystem_error& e) {
     return absl::UnavailableError(
         absl::StrCat("cannot scan model repository '", root, "': ", e.what()));
   }
 }
 
+std::string ReadWholeFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  if (in) text << in.rdbuf();
+  return text.str();
+}
+
+// Hash of what, besides the model file, shapes a servable: config.pbtxt and the
+// signature file. Either changing makes every version of the model load again.
+uint64_t ConfigHash(const std::string& model_dir, const std::string& signature_file) {
+  const std::string text =
+      absl::StrCat(ReadWholeFile(fs::path(model_dir) / kModelConfigFileName), std::string(1, '\0'),
+                   ReadWholeFile(fs::path(model_dir) / signature_file));
+  return std::hash<std::string>()(text);
+}
+
+FileStamp StampOf(const std::string& model_file, uint64_t config_hash) {
+  FileStamp stamp;
+  stamp.config_hash = config_hash;
+  std::error_code ec;
+  const auto size = fs::file_size(model_file, ec);
+  if (ec) return stamp;
+  const auto mtime = fs::last_write_time(model_file, ec);
+  if (ec) return stamp;
+  stamp.size = static_cast<int64_t>(size);
+  stamp.mtime_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(mtime.time_since_epoch()).count();
+  return stamp;
+}
+
+// Deleter of published servables: the one place that sees a version really go away,
+// i.e. when the last request (or map) holding it lets go.
+void DestroyServable(const Servable* servable) {
+  spdlog::info("model {} version {}: unloaded ({})", servable->name, servable->version,
+               servable->path);
+  delete servable;
+}
+
+}  // namespace
+
+absl::string_view ChangeKindName(ChangeKind kind) {
+  switch (kind) {
+    case ChangeKind::kLoaded:
+      return "loaded";
+    case ChangeKind::kReloaded:
+      return "reloaded";
+    case ChangeKind::kFailed:
+      return "failed";
+    case ChangeKind::kUnloaded:
+      return "unloaded";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<std::vector<ModelVersionPath>> ScanRepository(const std::string& root) {
+  absl::StatusOr<std::vector<ModelDir>> dirs = ScanModelDirs(root);
+  if (!dirs.ok()) return dirs.status();
+  std::vector<ModelVersionPath> found;
+  for (const ModelDir& dir : *dirs) {
+    absl::StatusOr<ModelConfig> config = ReadModelConfig(dir.path, dir.name);
+    const std::string model_file = config.ok() ? config->model_file() : "";
+    for (const auto& [version, version_dir] : dir.versions) {
+      found.push_back({dir.name, version, ModelFileIn(version_dir, model_file)});
+    }
+  }
+  return found;  // models sorted by name, versions ascending within each
+}
+
 absl::StatusOr<std::shared_ptr<const Servable>> LoadServable(const ModelVersionPath& where,
+                                                             const ModelConfig& config,
                                                              const engine::LoadOptions& options,
                                                              Metrics* metrics,
                                                              const PreviousSignatures* previous) {
@@ -156,20 +237,24 @@ absl::StatusOr<std::shared_ptr<const Servable>> LoadServable(const ModelVersionP
     return status;
   };
 
-  absl::StatusOr<std::shared_ptr<const engine::Model>> model =
-      engine::LoadModel(where.path, options);
+  engine::LoadOptions load = options;
+  if (config.instances().threads_per_run() > 0) {
+    load.threads = static_cast<int>(config.instances().threads_per_run());
+  }
+  absl::StatusOr<std::shared_ptr<const engine::Model>> model = engine::LoadModel(where.path, load);
   if (!model.ok()) return fail(model.status());
   const std::string model_dir = fs::path(where.path).parent_path().parent_path().string();
   absl::StatusOr<ServableSignatures> signatures =
-      BuildSignatures((*model)->info(), model_dir, previous);
+      BuildSignatures((*model)->info(), model_dir, previous, SignatureFileOf(config));
   if (!signatures.ok()) return fail(signatures.status());
 
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  auto servable = std::make_shared<Servable>();
+  std::shared_ptr<Servable> servable(new Servable(), DestroyServable);
   servable->name = where.model;
   servable->version = where.version;
   servable->path = where.path;
+  servable->config = config;
   servable->model = *std::move(model);
   servable->signatures = std::move(signatures->signatures);
   servable->default_signature = std::move(signatures->default_signature);
@@ -181,8 +266,7 @@ absl::StatusOr<std::shared_ptr<const Servable>> LoadServable(const ModelVersionP
   const engine::ModelInfo& info = servable->model->info();
   for (const auto& [name, sig] : servable->signatures) {
     spdlog::info("model {} version {}: signature '{}'{}: {}", where.model, where.version, name,
-                 name == servable->default_signature ? " (default)" : "",
-                 DescribeBindings(sig));
+                 name == servable->default_signature ? " (default)" : "", DescribeBindings(sig));
   }
   spdlog::info(
       "model {} version {}: loaded {} in {:.1f} ms ({} nodes, {} int8 kernels); "
@@ -192,50 +276,420 @@ absl::StatusOr<std::shared_ptr<const Servable>> LoadServable(const ModelVersionP
   return std::shared_ptr<const Servable>(std::move(servable));
 }
 
+// The reload of one model directory against its entry in the current map (`old`, null for
+// a new model): a small object so the steps can share what they learned about the disk.
+// Runs on the load thread only.
+class ModelReload {
+ public:
+  ModelReload(ModelRepository& repository, const ModelDir& dir, const ModelEntry* old,
+              ReloadReport* report)
+      : repository_(repository), dir_(dir), old_(old), report_(report) {}
+
+  ModelEntry Run();
+
+ private:
+  ModelEntry BrokenConfig(const absl::Status& status);
+  // Loads version `v` (or keeps what its unchanged files already gave).
+  void Visit(int64_t v);
+  // The signatures of the nearest version below `v` that has some without loading it.
+  std::optional<PreviousSignatures> PreviousFor(int64_t v);
+  const ModelRepository::Described& Describe(int64_t v);
+  const std::shared_ptr<const Servable>* OldServing(int64_t v) const {
+    if (old_ == nullptr) return nullptr;
+    auto it = old_->serving.find(v);
+    return it == old_->serving.end() ? nullptr : &it->second;
+  }
+  const VersionStatus* OldStatus(int64_t v) const {
+    if (old_ == nullptr) return nullptr;
+    auto it = old_->versions.find(v);
+    return it == old_->versions.end() ? nullptr : &it->second;
+  }
+  void Report(int64_t version, ChangeKind kind, std::string reason) {
+    report_->changes.push_back({dir_.name, version, kind, std::move(reason)});
+  }
+
+  ModelRepository& repository_;
+  const ModelDir& dir_;
+  const ModelEntry* const old_;
+  ReloadReport* const report_;
+  ModelConfig config_;
+  std::map<int64_t, ModelVersionPath> on_disk_;
+  std::map<int64_t, FileStamp> stamps_;
+  ModelEntry entry_;
+};
+
+ModelEntry ModelReload::BrokenConfig(const absl::Status& status) {
+  ModelEntry entry = old_ != nullptr ? *old_ : ModelEntry{};
+  const bool already_reported = old_ != nullptr && old_->error == status;
+  entry.error = status;
+  if (old_ == nullptr) {
+    entry.config.set_name(dir_.name);
+    for (const auto& [v, version_dir] : dir_.versions) {
+      VersionStatus& version = entry.versions[v];
+      version.state = VersionState::kFailed;
+      version.path = ModelFileIn(version_dir, "");
+      version.error = status;
+    }
+  }
+  if (already_reported) return entry;
+  spdlog::error("model {}: {}; {}", dir_.name, std::string(status.message()),
+                old_ != nullptr ? "its versions stay as they were"
+                                : "none of its versions can load until it is fixed");
+  Report(0, ChangeKind::kFailed, std::string(status.message()));
+  if (Metrics* metrics = repository_.metrics_; metrics != nullptr) {
+    metrics->RecordModelLoadFailure(dir_.name);
+    if (old_ == nullptr) {
+      for (const auto& [v, version] : entry.versions) {
+        metrics->SetModelState(dir_.name, v, VersionState::kFailed);
+      }
+    }
+  }
+  return entry;
+}
+
+const ModelRepository::Described& ModelReload::Describe(int64_t v) {
+  const std::pair<std::string, int64_t> key(dir_.name, v);
+  {
+    auto it = repository_.described_.find(key);
+    if (it != repository_.described_.end() && it->second.stamp == stamps_.at(v)) {
+      return it->second;
+    }
+  }
+  ModelRepository::Described described;
+  described.stamp = stamps_.at(v);
+  absl::StatusOr<engine::ModelInfo> info = engine::DescribeModelFile(on_disk_.at(v).path);
+  if (!info.ok()) {
+    described.signatures = info.status();
+  } else {
+    std::optional<PreviousSignatures> previous = PreviousFor(v);  // recursion goes down
+    described.signatures = BuildSignatures(*info, dir_.path, previous ? &*previous : nullptr,
+                                           SignatureFileOf(config_));
+  }
+  spdlog::debug("model {} version {}: described (not served) for the names it lends: {}", dir_.name,
+                v, described.signatures.status().ToString());
+  // Assigned after the recursion above, which may have added other (lower) entries.
+  ModelRepository::Described& slot = repository_.described_[key];
+  slot = std::move(described);
+  return slot;
+}
+
+std::optional<PreviousSignatures> ModelReload::PreviousFor(int64_t v) {
+  for (auto it = on_disk_.lower_bound(v); it != on_disk_.begin();) {
+    --it;
+    const int64_t below = it->first;
+    const Servable* servable = nullptr;
+    if (auto s = entry_.serving.find(below); s != entry_.serving.end()) {
+      servable = s->second.get();
+    } else if (const std::shared_ptr<const Servable>* old = OldServing(below)) {
+      servable = old->get();  // `old_` stays alive (the current map) for the whole reload
+    }
+    if (servable != nullptr) {
+      return PreviousSignatures{below, &servable->signatures, servable->default_signature};
+    }
+    const ModelRepository::Described& described = Describe(below);
+    if (described.signatures.ok()) {
+      return PreviousSignatures{below, &described.signatures->signatures,
+                                described.signatures->default_signature};
+    }
+  }
+  return std::nullopt;
+}
+
+void ModelReload::Visit(int64_t v) {
+  const VersionStatus* was = OldStatus(v);
+  const std::shared_ptr<const Servable>* was_serving = OldServing(v);
+  if (was != nullptr && was->stamp == stamps_.at(v)) {
+    if (was_serving != nullptr) {  // unchanged and serving: the same servable goes on
+      entry_.serving.emplace(v, *was_serving);
+      entry_.versions[v] = *was;
+      return;
+    }
+    if (was->state == VersionState::kFailed) {  // unchanged and broken: not retried
+      entry_.versions[v] = *was;
+      return;
+    }
+  }
+  std::optional<PreviousSignatures> previous = PreviousFor(v);
+  ModelRepository::Options const& options = repository_.options_;
+  absl::StatusOr<std::shared_ptr<const Servable>> loaded = LoadServable(
+      on_disk_.at(v), config_, options.load, repository_.metrics_, previous ? &*previous : nullptr);
+  VersionStatus& status = entry_.versions[v];
+  status.path = on_disk_.at(v).path;
+  status.stamp = stamps_.at(v);
+  if (loaded.ok()) {
+    status.state = VersionState::kAvailable;
+    entry_.serving.emplace(v, *std::move(loaded));
+    Report(v, was_serving != nullptr ? ChangeKind::kReloaded : ChangeKind::kLoaded, "");
+    return;
+  }
+  Report(v, ChangeKind::kFailed, std::string(loaded.status().message()));
+  if (was_serving != nullptr) {
+    // Availability first: the earlier load of this version keeps serving.
+    spdlog::warn("model {} version {}: keeps serving its earlier load", dir_.name, v);
+    entry_.serving.emplace(v, *was_serving);
+    status.state = VersionState::kAvailable;
+    status.error = absl::Status(loaded.status().code(),
+                                absl::StrCat("a reload failed; the earlier load keeps serving: ",
+                                             loaded.status().message()));
+    return;
+  }
+  status.state = VersionState::kFailed;
+  status.error = loaded.status();
+}
+
+ModelEntry ModelReload::Run() {
+  absl::StatusOr<ModelConfig> config = ReadModelConfig(dir_.path, dir_.name);
+  if (!config.ok()) return BrokenConfig(config.status());
+  config_ = *std::move(config);
+  entry_.config = config_;
+  const bool config_changed = old_ == nullptr || !old_->error.ok() ||
+                              old_->config.SerializeAsString() != config_.SerializeAsString();
+
+  const uint64_t config_hash = ConfigHash(dir_.path, SignatureFileOf(config_));
+  std::vector<int64_t> versions;
+  for (const auto& [v, version_dir] : dir_.versions) {
+    on_disk_[v] = ModelVersionPath{dir_.name, v, ModelFileIn(version_dir, config_.model_file())};
+    stamps_[v] = StampOf(on_disk_[v].path, config_hash);
+    versions.push_back(v);
+  }
+  const std::string policy = DescribeVersionPolicy(config_.version_policy());
+  const VersionSelection selection = SelectVersions(config_.version_policy(), versions);
+  if (config_changed) {
+    if (versions.empty()) {
+      spdlog::warn(
+          "repository {}: model '{}' has no version directories (expected {}/<version>/{})",
+          repository_.options_.root, dir_.name, dir_.name,
+          config_.model_file().empty() ? absl::StrJoin(engine::ModelFileNames(), " or ")
+                                       : config_.model_file());
+    }
+    for (int64_t v : config_.version_policy().specific().versions()) {
+      if (!on_disk_.count(v)) {
+        spdlog::warn("model {}: version policy {} names version {}, which is not on disk",
+                     dir_.name, policy, v);
+      }
+    }
+  }
+
+  // Newest first until `wanted` serve; each round loads what is still missing in
+  // ascending order, so a version can borrow the names of the one just below it.
+  size_t next = 0;
+  while (entry_.serving.size() < selection.wanted && next < selection.candidates.size()) {
+    std::vector<int64_t> round;
+    while (entry_.serving.size() + round.size() < selection.wanted &&
+           next < selection.candidates.size()) {
+      round.push_back(selection.candidates[next++]);
+    }
+    std::sort(round.begin(), round.end());
+    for (int64_t v : round) {
+      if (repository_.Stopping()) return entry_;
+      Visit(v);
+    }
+  }
+
+  if (entry_.serving.empty() && old_ != nullptr && !old_->serving.empty()) {
+    // Availability first: nothing the policy selects can serve, so what served goes on.
+    std::vector<int64_t> kept;
+    for (const auto& [v, servable] : old_->serving) {
+      if (!on_disk_.count(v)) continue;
+      entry_.serving.emplace(v, servable);
+      VersionStatus& status = entry_.versions[v];
+      status = old_->versions.at(v);
+      kept.push_back(v);
+    }
+    if (!kept.empty()) {
+      spdlog::warn("model {}: no version selected by policy {} can serve; keeping version(s) {}",
+                   dir_.name, policy, absl::StrJoin(kept, ", "));
+    }
+  }
+
+  for (const auto& [v, where] : on_disk_) {
+    if (entry_.versions.count(v)) continue;
+    VersionStatus& status = entry_.versions[v];
+    if (const VersionStatus* was = OldStatus(v)) status.stamp = was->stamp;
+    status.state = VersionState::kUnloaded;
+    status.path = where.path;
+    status.error =
+        absl::FailedPreconditionError(absl::StrCat("outside the version policy (", policy, ")"));
+  }
+  if (old_ != nullptr) {
+    for (const auto& [v, servable] : old_->serving) {
+      if (entry_.serving.count(v)) continue;
+      const std::string why = on_disk_.count(v)
+                                  ? absl::StrCat("outside the version policy (", policy, ")")
+                                  : "its version directory was removed";
+      spdlog::info(
+          "model {} version {}: no longer served ({}); it unloads when its last "
+          "request finishes",
+          dir_.name, v, why);
+      Report(v, ChangeKind::kUnloaded, why);
+    }
+  }
+  if (Metrics* metrics = repository_.metrics_; metrics != nullptr) {
+    for (const auto& [v, status] : entry_.versions)
+      metrics->SetModelState(dir_.name, v, status.state);
+    if (old_ != nullptr) {
+      for (const auto& [v, status] : old_->versions) {
+        if (!entry_.versions.count(v))
+          metrics->SetModelState(dir_.name, v, VersionState::kUnloaded);
+      }
+    }
+  }
+  if (entry_.serving.empty() && (old_ == nullptr || !old_->serving.empty())) {
+    spdlog::error("model {}: no loadable version; it is not served", dir_.name);
+  }
+  return std::move(entry_);
+}
+
+absl::StatusOr<ReloadReport> ModelRepository::ReloadNow() {
+  absl::StatusOr<std::vector<ModelDir>> dirs = ScanModelDirs(options_.root);
+  if (!dirs.ok()) {
+    spdlog::error("repository reload: {}; the serving map is unchanged", dirs.status().ToString());
+    return dirs.status();
+  }
+  const std::shared_ptr<const ServingMap> current = Snapshot();
+  auto next = std::make_shared<ServingMap>();
+  ReloadReport report;
+  for (const ModelDir& dir : *dirs) {
+    next->models.emplace(dir.name,
+                         ModelReload(*this, dir, current->FindModel(dir.name), &report).Run());
+    if (Stopping()) {
+      return absl::CancelledError("the server is shutting down; the reload published nothing");
+    }
+  }
+  for (const auto& [name, entry] : current->models) {
+    if (next->models.count(name)) continue;
+    for (const auto& [v, servable] : entry.serving) {
+      spdlog::info(
+          "model {} version {}: no longer served (its model directory was removed); "
+          "it unloads when its last request finishes",
+          name, v);
+      report.changes.push_back({name, v, ChangeKind::kUnloaded, "its model directory was removed"});
+    }
+    if (metrics_ != nullptr) {
+      for (const auto& [v, status] : entry.versions) {
+        metrics_->SetModelState(name, v, VersionState::kUnloaded);
+      }
+    }
+  }
+  // Forget descriptions of versions no longer on disk.
+  for (auto it = described_.begin(); it != described_.end();) {
+    const ModelEntry* entry = next->FindModel(it->first.first);
+    const bool on_disk = entry != nullptr && entry->versions.count(it->first.second) > 0;
+    it = on_disk ? std::next(it) : described_.erase(it);
+  }
+  Publish(std::move(next));
+  if (!report.changes.empty()) {
+    spdlog::info("repository {}: reload: {}", options_.root,
+                 absl::StrJoin(report.changes, ", ", [](std::string* out, const VersionChange& c) {
+                   absl::StrAppend(out, c.model, c.version > 0 ? absl::StrCat(" v", c.version) : "",
+                                   " ", ChangeKindName(c.kind));
+                 }));
+  }
+  return report;
+}
+
 absl::StatusOr<std::unique_ptr<ModelRepository>> ModelRepository::Create(const Options& options,
                                                                          Metrics* metrics) {
-  absl::StatusOr<std::vector<ModelVersionPath>> found = ScanRepository(options.root);
-  if (!found.ok()) return found.status();
-
-  auto map = std::make_shared<ServingMap>();
-  std::vector<std::string> failures;
-  for (const ModelVersionPath& where : *found) {
-    ModelEntry& entry = map->models[where.model];
-    VersionStatus& status = entry.versions[where.version];
-    status.path = where.path;
-    // Versions load in ascending order: the newest one loaded so far lends its logical
-    // names to this one (a float v1's names carry over to a renamed int8 v2).
-    std::optional<PreviousSignatures> previous;
-    if (!entry.serving.empty()) {
-      const Servable& last = *entry.serving.rbegin()->second;
-      previous = PreviousSignatures{last.version, &last.signatures, last.default_signature};
-    }
-    absl::StatusOr<std::shared_ptr<const Servable>> servable =
-        LoadServable(where, options.load, metrics, previous ? &*previous : nullptr);
-    if (servable.ok()) {
-      status.state = VersionState::kAvailable;
-      entry.serving.emplace(where.version, *std::move(servable));
-    } else {
-      status.state = VersionState::kFailed;
-      status.error = servable.status();
-      failures.push_back(absl::StrCat(where.path, ": ", servable.status().message()));
-    }
-  }
-  for (const auto& [name, entry] : map->models) {
-    if (entry.serving.empty()) {
-      spdlog::error("model {}: no loadable version; it will not be served", name);
-    }
-  }
+  std::unique_ptr<ModelRepository> repository(new ModelRepository(options, metrics));
+  absl::StatusOr<ReloadReport> first = repository->ReloadNow();
+  if (!first.ok()) return first.status();
+  const std::shared_ptr<const ServingMap> map = repository->Snapshot();
   if (!map->AnyServing()) {
+    std::vector<std::string> failures;
+    for (const auto& [name, entry] : map->models) {
+      if (!entry.error.ok()) failures.push_back(std::string(entry.error.message()));
+      for (const auto& [v, status] : entry.versions) {
+        if (status.state == VersionState::kFailed && entry.error.ok()) {
+          failures.push_back(absl::StrCat(status.path, ": ", status.error.message()));
+        }
+      }
+    }
     return absl::FailedPreconditionError(
         absl::StrCat("no model could be loaded from repository '", options.root, "' (expected ",
                      "<model>/<version>/", absl::StrJoin(engine::ModelFileNames(), "|"), ")",
                      failures.empty() ? std::string(": no model versions found")
                                       : absl::StrCat(": ", absl::StrJoin(failures, "; "))));
   }
-  std::unique_ptr<ModelRepository> repository(new ModelRepository(options));
-  repository->Publish(std::move(map));
+  repository->loader_ = std::thread([r = repository.get()] { r->LoadLoop(); });
+  if (options.poll_interval.count() > 0) {
+    spdlog::info("repository {}: rescanning every {} ms", options.root,
+                 options.poll_interval.count());
+  }
   return repository;
+}
+
+ModelRepository::~ModelRepository() {
+  {
+    absl::MutexLock lock(&queue_mu_);
+    stopping_ = true;
+  }
+  if (loader_.joinable()) loader_.join();
+  std::vector<ReloadDone> left;
+  {
+    absl::MutexLock lock(&queue_mu_);
+    left.swap(pending_);
+  }
+  for (ReloadDone& done : left) done(absl::CancelledError("the server is shutting down"));
+}
+
+bool ModelRepository::Stopping() const {
+  absl::MutexLock lock(&queue_mu_);
+  return stopping_;
+}
+
+bool ModelRepository::ReadyToReload() const { return stopping_ || !pending_.empty(); }
+
+void ModelRepository::LoadLoop() {
+  for (;;) {
+    std::vector<ReloadDone> batch;
+    bool stop = false;
+    {
+      absl::MutexLock lock(&queue_mu_);
+      const absl::Condition ready(this, &ModelRepository::ReadyToReload);
+      // A timeout with nothing pending is a poll tick: it rescans like a request does.
+      if (options_.poll_interval.count() > 0) {
+        queue_mu_.AwaitWithTimeout(ready, absl::FromChrono(options_.poll_interval));
+      } else {
+        queue_mu_.Await(ready);
+      }
+      // One request per rescan, in arrival order: each caller's report is its own.
+      if (stopping_) {
+        batch.swap(pending_);
+      } else if (!pending_.empty()) {
+        batch.push_back(std::move(pending_.front()));
+        pending_.erase(pending_.begin());
+      }
+      stop = stopping_;
+    }
+    if (stop) {
+      for (ReloadDone& done : batch) done(absl::CancelledError("the server is shutting down"));
+      return;
+    }
+    const absl::StatusOr<ReloadReport> result = ReloadNow();
+    for (ReloadDone& done : batch) done(result);
+  }
+}
+
+void ModelRepository::RequestReload(ReloadDone done) {
+  {
+    absl::MutexLock lock(&queue_mu_);
+    if (!stopping_) {
+      pending_.push_back(std::move(done));
+      return;
+    }
+  }
+  done(absl::CancelledError("the server is shutting down"));
+}
+
+absl::StatusOr<ReloadReport> ModelRepository::Reload() {
+  absl::Notification finished;
+  absl::StatusOr<ReloadReport> result;
+  RequestReload([&](const absl::StatusOr<ReloadReport>& r) {
+    result = r;
+    finished.Notify();
+  });
+  finished.WaitForNotification();
+  return result;
 }
 
 std::shared_ptr<const ServingMap> ModelRepository::Snapshot() const {

@@ -1,28 +1,57 @@
-// The model repository: finds model versions on disk, loads them, and publishes the
-// ServingMap that requests read.
+// The model repository: finds model versions on disk, loads the ones each model's version
+// policy selects, and publishes the ServingMap that requests read. It rescans on demand
+// (the ReloadRepository RPC) and, when asked to, periodically (--repository-poll-secs).
 //
-// Layout: <root>/<model>/<version>/model.{onnx,tflite,...} (engine::ModelFileNames()), where <version> is a positive integer
-// directory name. Other entries (files, hidden or non-numeric directories) are skipped
-// with a warning. Every version is loaded at start.
+// Layout:
+//   <root>/<model>/config.pbtxt          optional, q8serve.v1.ModelConfig (model_config.h)
+//   <root>/<model>/signatures.pbtxt      optional (or the config's signature_file)
+//   <root>/<model>/<version>/model.onnx  (the config's model_file, or the first of
+//                                         engine::ModelFileNames() present)
+// <version> is a positive integer directory name. Other entries are skipped with a
+// warning; hidden ones (".3.partial") silently, so a new version copied in under a hidden
+// name and then renamed is never seen half-written.
 //
-// Availability first (TF Serving's availability-preserving policy): a failed load is
-// logged with the file and reason, recorded as VersionState::kFailed (KServe ModelReady,
-// q8serve_model_state) and counted, but it never replaces a serving version and is not
-// cached as a servable.
+// One reload (the first load at Create, a poll tick and the RPC all do the same):
+//  - each model's config.pbtxt is read; an invalid one is reported and leaves the model
+//    exactly as it was (a new model with a broken config has its versions FAILED);
+//  - the version policy (default latest 1) picks versions, newest first; in `latest N`
+//    a version that fails to load lets the next older one in;
+//  - a version whose files are unchanged since its last load attempt keeps its servable,
+//    or its failure (not retried, logged or counted again until its files change);
+//  - new or changed versions load in ascending order on the repository's load thread
+//    (never a request thread); each borrows the logical names of the version below it
+//    (signature_builder.h), which, when it is not served, is described from its file
+//    (engine::DescribeModelFile), not loaded;
+//  - availability first (TF Serving's availability-preserving policy): a failed load never
+//    replaces a serving version, and a model whose selected versions all fail keeps
+//    serving what it served;
+//  - the next ServingMap is published whole. A version that left it (out of the policy,
+//    deleted, replaced by a reload of changed files) is logged; its Servable is destroyed,
+//    and the unload logged, when the last in-flight request holding it finishes.
+// Every state change is logged and exported as q8serve_model_state; failed loads count
+// in q8serve_model_load_failures_total.
 //
-// Thread-safety: Snapshot() is thread-safe and lock-light (a shared_ptr copy under a
-// mutex). The published map is immutable; changes replace it whole (Publish).
+// Thread-safety: Snapshot() is thread-safe and cheap (a shared_ptr copy under a mutex).
+// RequestReload() and Reload() may be called from any thread; reloads (RPC and poll) run
+// one at a time on the load thread, so they never race.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "engine/engine.h"
+#include "q8serve/v1/model_config.pb.h"
 #include "server/metrics/metrics.h"
 #include "server/repository/serving_map.h"
 #include "server/signature/signature_builder.h"
@@ -33,51 +62,121 @@ namespace q8::server {
 struct ModelVersionPath {
   std::string model;
   int64_t version = 0;
-  std::string path;  // <root>/<model>/<version>/model.<ext> (may not exist)
+  std::string path;  // <root>/<model>/<version>/<model file> (may not exist)
 };
 
-// Lists model versions under `root`, sorted by (model, version). NOT_FOUND if `root` is
-// not a directory. A version directory without a model file is still listed, so its load
-// fails loudly instead of the version silently vanishing.
+// Lists model versions under `root`, sorted by (model, version), with each model's file
+// as its config.pbtxt's model_file names it (the default names when the config is absent
+// or invalid). NOT_FOUND if `root` is not a directory. A version directory without a
+// model file is still listed, so its load fails loudly instead of the version silently
+// vanishing.
 absl::StatusOr<std::vector<ModelVersionPath>> ScanRepository(const std::string& root);
 
-// Loads one version: engine::LoadModel, then its signatures (signature_builder.h), with
-// `previous` (may be null) the version whose logical names carry over. `metrics` may be
-// null. Logs the load (file, time, tensors, bindings) or the failure.
+// Loads one version: engine::LoadModel, then its signatures (signature_builder.h, with
+// the config's signature file), with `previous` (may be null) the version whose logical
+// names carry over. `metrics` may be null. Logs the load (file, time, tensors, bindings)
+// or the failure. The Servable's deleter logs its unload.
 absl::StatusOr<std::shared_ptr<const Servable>> LoadServable(
-    const ModelVersionPath& where, const engine::LoadOptions& options, Metrics* metrics,
+    const ModelVersionPath& where, const q8serve::v1::ModelConfig& config,
+    const engine::LoadOptions& options, Metrics* metrics,
     const PreviousSignatures* previous = nullptr);
+
+// What one reload changed about one version.
+enum class ChangeKind {
+  kLoaded,    // now serving
+  kReloaded,  // serving a fresh load after its files or config changed
+  kFailed,    // did not load (the serving version, if any, keeps serving); version 0 =
+              // the model's config.pbtxt is invalid
+  kUnloaded,  // no longer served; freed when its last request finishes
+};
+// "loaded", "reloaded", "failed", "unloaded".
+absl::string_view ChangeKindName(ChangeKind kind);
+
+struct VersionChange {
+  std::string model;
+  int64_t version = 0;
+  ChangeKind kind = ChangeKind::kLoaded;
+  std::string reason;  // the load error, or why it was unloaded
+};
+
+struct ReloadReport {
+  std::vector<VersionChange> changes;  // empty: nothing changed
+};
 
 class ModelRepository {
  public:
   struct Options {
-    // Repository root: <root>/<model>/<version>/model.<ext>.
+    // Repository root (layout above).
     std::string root;
-    // Passed to engine::LoadModel for every version (threads per Run, plan cache).
+    // Passed to engine::LoadModel for every version; a model's config.pbtxt
+    // instances.threads_per_run, when set, overrides `threads` for that model.
     engine::LoadOptions load;
+    // Rescan period. Zero: no periodic rescan (reloads only on request). Each rescan lists
+    // the directories and stats the model files; it loads nothing unless files changed.
+    std::chrono::milliseconds poll_interval{0};
   };
 
-  // Scans `options.root` and loads every version found. Succeeds when at least one
-  // version of one model loaded (the others are reported and recorded as failed);
-  // fails with NOT_FOUND for a missing root or FAILED_PRECONDITION, naming every
-  // failure, when nothing loaded. `metrics` may be null; it must outlive the repository.
+  // Scans `options.root` and loads what the policies select, on the calling thread, then
+  // starts the load thread. Succeeds when at least one version of one model serves (the
+  // others are reported and recorded); fails with NOT_FOUND for a missing root or
+  // FAILED_PRECONDITION, naming every failure, when nothing serves. `metrics` may be
+  // null; it must outlive the repository.
   static absl::StatusOr<std::unique_ptr<ModelRepository>> Create(const Options& options,
                                                                  Metrics* metrics);
+  // Stops the load thread: a reload in progress stops between versions and publishes
+  // nothing; pending RequestReload callbacks get CANCELLED.
+  ~ModelRepository();
+  ModelRepository(const ModelRepository&) = delete;
+  ModelRepository& operator=(const ModelRepository&) = delete;
 
   // The current serving map; never null.
   std::shared_ptr<const ServingMap> Snapshot() const;
 
-  // Replaces the serving map whole. For hot reload: build the next map from Snapshot(),
-  // keeping serving versions whose reload failed.
-  void Publish(std::shared_ptr<const ServingMap> map);
+  using ReloadDone = std::function<void(const absl::StatusOr<ReloadReport>&)>;
+  // Queues a rescan and returns at once; `done` runs on the load thread once the new map
+  // is published (or with the error that left the map unchanged: the root is gone). The
+  // rescan starts after this call, so its report reflects the disk as of now or later.
+  // Each request gets its own rescan, in arrival order (the one after a busy one usually
+  // finds nothing left to do).
+  void RequestReload(ReloadDone done);
+  // RequestReload, waiting for the result. Must not be called from a ReloadDone.
+  absl::StatusOr<ReloadReport> Reload();
 
  private:
-  explicit ModelRepository(Options options) : options_(std::move(options)) {}
+  // A version described from its file (not loaded) for the version above it to borrow
+  // its logical names.
+  struct Described {
+    FileStamp stamp;
+    absl::StatusOr<ServableSignatures> signatures = absl::UnknownError("not described yet");
+  };
+  friend class ModelReload;  // one model's part of ReloadNow (model_repository.cc)
+
+  explicit ModelRepository(Options options, Metrics* metrics)
+      : options_(std::move(options)), metrics_(metrics) {}
+
+  // One reload (see above). Load thread only (or Create, before the thread starts).
+  absl::StatusOr<ReloadReport> ReloadNow();
+  void LoadLoop();
+  void Publish(std::shared_ptr<const ServingMap> map);
+  bool Stopping() const;
+  bool ReadyToReload() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
 
   const Options options_;
+  Metrics* const metrics_;
+
   mutable absl::Mutex mu_;
   std::shared_ptr<const ServingMap> map_ ABSL_GUARDED_BY(mu_) =
       std::make_shared<const ServingMap>();
+
+  mutable absl::Mutex queue_mu_;
+  std::vector<ReloadDone> pending_ ABSL_GUARDED_BY(queue_mu_);
+  bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
+
+  // Signatures of versions that are on disk but not served, described for the version
+  // above them to borrow names from; keyed by (model, version). Load thread only.
+  std::map<std::pair<std::string, int64_t>, Described> described_;
+
+  std::thread loader_;  // started last by Create, joined by the destructor
 };
 
 }  // namespace q8::server

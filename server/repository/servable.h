@@ -14,6 +14,7 @@
 
 #include "absl/strings/string_view.h"
 #include "engine/engine.h"
+#include "q8serve/v1/model_config.pb.h"
 #include "server/inference/run_context_pool.h"
 #include "server/metrics/metrics.h"
 #include "server/signature/signature.h"
@@ -24,6 +25,7 @@ struct Servable {
   std::string name;     // model name (the repository directory)
   int64_t version = 0;  // positive
   std::string path;     // model file it was loaded from
+  q8serve::v1::ModelConfig config;  // <model>/config.pbtxt; defaults when absent
   std::shared_ptr<const engine::Model> model;
   std::map<std::string, Signature, std::less<>> signatures;  // by signature name
   // The signature a request that names none gets (a signature file may choose it).

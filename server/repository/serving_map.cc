@@ -45,7 +45,9 @@ absl::StatusOr<std::shared_ptr<const Servable>> ServingMap::Find(
   std::string why;
   auto status = entry->versions.find(*version);
   if (status != entry->versions.end() && !status->second.error.ok()) {
-    why = absl::StrCat(" (it failed to load: ", status->second.error.message(), ")");
+    why = status->second.state == VersionState::kFailed
+              ? absl::StrCat(" (it failed to load: ", status->second.error.message(), ")")
+              : absl::StrCat(" (", status->second.error.message(), ")");
   }
   return absl::NotFoundError(absl::StrCat("Model '", model, "' version ", *version,
                                           " is not being served", why, ". Available versions: {",

@@ -129,8 +129,9 @@ absl::StatusOr<Declaration> ParseSignatureFile(const std::string& text, const st
   return d;
 }
 
-absl::StatusOr<std::optional<Declaration>> ReadSignatureFile(const std::string& model_dir) {
-  const std::filesystem::path path = std::filesystem::path(model_dir) / kSignatureFileName;
+absl::StatusOr<std::optional<Declaration>> ReadSignatureFile(const std::string& model_dir,
+                                                             const std::string& file_name) {
+  const std::filesystem::path path = std::filesystem::path(model_dir) / file_name;
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return std::optional<Declaration>();
   std::ifstream in(path);
@@ -139,7 +140,7 @@ absl::StatusOr<std::optional<Declaration>> ReadSignatureFile(const std::string& 
   text << in.rdbuf();
   auto d = ParseSignatureFile(text.str(), path.string());
   if (!d.ok()) return d.status();
-  d->source = kSignatureFileName;  // messages already carry the full path
+  d->source = file_name;  // messages already carry the full path
   return std::optional<Declaration>(*std::move(d));
 }
 

@@ -1,7 +1,7 @@
 // Declarations: the logical names a model version should be served under, before they
 // are bound to tensors. They come from one source, in this order of precedence:
 //
-//   1. <model dir>/signatures.pbtxt           (source "signatures.pbtxt")
+//   1. <model dir>/signatures.pbtxt, or config.pbtxt's signature_file (source: its name)
 //   2. the model's metadata_props["q8serve.signatures"]  (source "model metadata")
 //   3. a reference float model's graph names  (source "reference model <file>")
 //   4. the previously loaded version's signatures  (source "version <n>")
@@ -50,8 +50,10 @@ struct Declaration {
 // are INVALID_ARGUMENT naming `source` and, for syntax errors, the line and column.
 absl::StatusOr<Declaration> ParseSignatureFile(const std::string& text, const std::string& source);
 
-// Reads <model_dir>/signatures.pbtxt; nullopt when there is none.
-absl::StatusOr<std::optional<Declaration>> ReadSignatureFile(const std::string& model_dir);
+// Reads <model_dir>/<file_name> (config.pbtxt's signature_file, by default
+// signatures.pbtxt); nullopt when there is none. The declaration's source is `file_name`.
+absl::StatusOr<std::optional<Declaration>> ReadSignatureFile(
+    const std::string& model_dir, const std::string& file_name = kSignatureFileName);
 
 // The signature embedded in a model's metadata, if any.
 absl::StatusOr<std::optional<Declaration>> DeclarationFromMetadata(const engine::ModelInfo& info);

@@ -30,8 +30,10 @@ std::optional<std::string> ReferencePath(const engine::ModelInfo& info, const st
 
 absl::StatusOr<ServableSignatures> BuildSignatures(const engine::ModelInfo& info,
                                                    const std::string& model_dir,
-                                                   const PreviousSignatures* previous) {
-  absl::StatusOr<std::optional<Declaration>> declared = ReadSignatureFile(model_dir);
+                                                   const PreviousSignatures* previous,
+                                                   const std::string& signature_file) {
+  absl::StatusOr<std::optional<Declaration>> declared =
+      ReadSignatureFile(model_dir, signature_file);
   if (!declared.ok()) return declared.status();
   if (!declared->has_value()) {
     declared = DeclarationFromMetadata(info);

@@ -1,7 +1,7 @@
 // Builds every signature of one model version from the highest-precedence declaration
 // there is (declaration.h), resolving it against the loaded graph (resolver.h):
 //
-//   <model dir>/signatures.pbtxt > metadata_props["q8serve.signatures"] >
+//   <model dir>/<signature file> > metadata_props["q8serve.signatures"] >
 //   reference float model (<version dir>/model_float.onnx, or the file's reference_model) >
 //   the previously loaded version's signatures > the graph's own names.
 //
@@ -31,8 +31,11 @@ struct PreviousSignatures {
   std::string default_signature;
 };
 
+// `signature_file` is the declarations file inside `model_dir` (config.pbtxt's
+// signature_file; "signatures.pbtxt" by default).
 absl::StatusOr<ServableSignatures> BuildSignatures(const engine::ModelInfo& info,
                                                    const std::string& model_dir,
-                                                   const PreviousSignatures* previous);
+                                                   const PreviousSignatures* previous,
+                                                   const std::string& signature_file);
 
 }  // namespace q8::server

@@ -46,6 +46,10 @@ class SignatureE2eTest : public ::testing::Test {
     fs::copy_file(q8::testing::RequireFile(bench + "mlp_qdq.onnx"), *repo_ + "/mlp/1/model.onnx");
     fs::copy_file(q8::testing::RequireFile(bench + "mlp_qop.onnx"), *repo_ + "/mlp/2/model.onnx");
     fs::copy_file(bench + "mlp_qop.onnx", *repo_ + "/mlp_named/1/model.onnx");
+    // These tests call both versions of digits and mlp: serve every version (the default
+    // policy, latest 1, would serve only version 2).
+    std::ofstream(*repo_ + "/digits/config.pbtxt") << "version_policy { all {} }\n";
+    std::ofstream(*repo_ + "/mlp/config.pbtxt") << "version_policy { all {} }\n";
     std::ofstream(*repo_ + "/mlp_named/signatures.pbtxt") << R"pb(
       signatures {
         name: "classify"

@@ -34,5 +34,16 @@ TEST(OptionsTest, ErrorsNameTheFlag) {
   EXPECT_TRUE(ParseOptions({"--help"})->help);
 }
 
+TEST(OptionsTest, RepositoryPollSeconds) {
+  EXPECT_EQ(ParseOptions({"--model-repository=m"})->repository_poll_secs, 0) << "off by default";
+  EXPECT_EQ(ParseOptions({"--model-repository=m", "--repository-poll-secs=30"})
+                ->repository_poll_secs,
+            30);
+  EXPECT_THAT(ParseOptions({"--model-repository=m", "--repository-poll-secs=-1"})
+                  .status()
+                  .message(),
+              HasSubstr("--repository-poll-secs=-1: expected an integer in [0, 86400]"));
+}
+
 }  // namespace
 }  // namespace q8::server
