@@ -53,11 +53,15 @@ absl::StatusOr<DType> DTypeOf(fb::TensorType type, bool* int16) {
 // whose quantized_dimension is the filter's (3) — read as axis 0, with a warning.
 absl::Status ReadQuant(const fb::Tensor& ft, TfTensor& t, const std::string& path,
                        std::vector<std::string>& warnings) {
+  // Names are not final yet (unnamed tensors get theirs later): messages use the file's.
+  const std::string name = t.file_name.empty()
+                               ? absl::StrCat("tensor_", t.index, " (unnamed in the file)")
+                               : absl::StrCat("'", t.file_name, "'");
   const fb::QuantizationParameters* q = ft.quantization();
   if (q == nullptr || q->scale() == nullptr || q->scale()->size() == 0) return absl::OkStatus();
   if (q->details_type() != fb::QuantizationDetails::NONE) {
-    return absl::UnimplementedError(absl::StrCat(path, ": tensor '", t.name,
-                                                 "' uses custom quantization details"));
+    return absl::UnimplementedError(absl::StrCat(path, ": tensor ", name,
+                                                 " uses custom quantization details"));
   }
   const size_t n = q->scale()->size();
   QuantParams p;
@@ -65,14 +69,14 @@ absl::Status ReadQuant(const fb::Tensor& ft, TfTensor& t, const std::string& pat
   for (float s : *q->scale()) {
     if (!(s > 0.f) || !std::isfinite(s)) {
       return absl::InvalidArgumentError(
-          absl::StrCat(path, ": tensor '", t.name, "' has a quantization scale ", s,
+          absl::StrCat(path, ": tensor ", name, " has a quantization scale ", s,
                        " (scales must be positive and finite)"));
     }
     p.scales.push_back(s);
   }
   const size_t nz = q->zero_point() ? q->zero_point()->size() : 0;
   if (nz != 0 && nz != n) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": tensor '", t.name, "' has ", n,
+    return absl::InvalidArgumentError(absl::StrCat(path, ": tensor ", name, " has ", n,
                                                    " scales but ", nz, " zero points"));
   }
   for (size_t i = 0; i < n; ++i) {
@@ -83,7 +87,7 @@ absl::Status ReadQuant(const fb::Tensor& ft, TfTensor& t, const std::string& pat
     int axis = q->quantized_dimension();
     if (rank == 1 && (axis < 0 || axis >= rank) && t.shape[0] == static_cast<int64_t>(n)) {
       const std::string w = absl::StrCat(
-          path, ": tensor '", t.name, "' (1-D, ", n, " scales) declares quantized_dimension ",
+          path, ": tensor ", name, " (1-D, ", n, " scales) declares quantized_dimension ",
           axis, ", out of range for its rank; reading it as axis 0 (as TFLite Micro does)");
       spdlog::warn("{}", w);
       warnings.push_back(w);
@@ -97,7 +101,7 @@ absl::Status ReadQuant(const fb::Tensor& ft, TfTensor& t, const std::string& pat
         }
       }
       return absl::InvalidArgumentError(absl::StrCat(
-          path, ": tensor '", t.name, "' of shape ", ShapeToString(t.shape), " has ", n,
+          path, ": tensor ", name, " of shape ", ShapeToString(t.shape), " has ", n,
           " per-channel scales along quantized_dimension ", axis,
           ", which does not match that dimension (dims of size ", n, ": ",
           fits.empty() ? "none" : absl::StrJoin(fits, ", "), ")"));

@@ -5,10 +5,12 @@
 // reference).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <map>
 
 #include "client/npy.h"
 #include "engine/engine.h"
@@ -46,6 +48,10 @@ struct TfliteCase {
   const char* input;      // graph input name (the TFLite tensor name)
   const char* output;     // graph output name
   int min_int8_kernels;   // convolutions / matrix products on int8 oneDNN primitives
+  // Largest and mean |difference| allowed, in quantization units; see the instantiation.
+  int max_units = 1;
+  double max_mean_units = 1.0;
+  bool argmax = false;    // the top class must agree
 };
 
 void PrintTo(const TfliteCase& c, std::ostream* os) { *os << c.model << "/" << c.seed; }
@@ -83,7 +89,8 @@ TEST_P(TfliteReferenceTest, MatchesTfliteInterpreter) {
   const Tensor& y = (*got)[0];
   ASSERT_EQ(y.dtype(), want.dtype());
   ASSERT_EQ(y.shape(), want.shape());
-  double max_diff = 0;
+  double max_diff = 0, sum_diff = 0;
+  std::map<int, int> histogram;  // |difference| → count, for the failure message
   for (int64_t i = 0; i < want.num_elements(); ++i) {
     double a, b;
     if (want.dtype() == DType::kInt8) {
@@ -92,11 +99,23 @@ TEST_P(TfliteReferenceTest, MatchesTfliteInterpreter) {
       a = y.data_as<float>()[i], b = want.data_as<float>()[i];
     }
     max_diff = std::max(max_diff, std::abs(a - b));
+    sum_diff += std::abs(a - b);
+    if (want.dtype() == DType::kInt8) ++histogram[static_cast<int>(std::abs(a - b))];
   }
+  std::string hist;
+  for (const auto& [d, n] : histogram) hist += " |d|=" + std::to_string(d) + ":" + std::to_string(n);
   if (want.dtype() == DType::kInt8) {
-    EXPECT_LE(max_diff, 1.0) << "int8 outputs must be within 1 unit of TFLite's";
+    EXPECT_LE(max_diff, c.max_units) << "int8 outputs, |difference| histogram:" << hist;
+    EXPECT_LE(sum_diff / static_cast<double>(want.num_elements()), c.max_mean_units) << hist;
   } else {
     EXPECT_LE(max_diff, 1e-5) << "float outputs";
+  }
+  if (c.argmax) {
+    auto argmax = [](const Tensor& t) {
+      const int8_t* v = t.data_as<int8_t>();
+      return std::max_element(v, v + t.num_elements()) - v;
+    };
+    EXPECT_EQ(argmax(y), argmax(want));
   }
 }
 
@@ -115,7 +134,18 @@ INSTANTIATE_TEST_SUITE_P(
                    "StatefulPartitionedCall:0", 1},
         TfliteCase{"trained_lstm_int8", "seed8", "serving_default_fixed_input:0",
                    "StatefulPartitionedCall:0", 1},
-        TfliteCase{"mobilenet_v2_quantized_1x3x224x224", "seed7", "input.5", "Xq.1", 53}));
+        // MobileNetV2 (52 convolutions, 10 residual adds): not within 1 unit, and no independent
+        // implementation can be. Per layer the engine agrees with the interpreter except at
+        // rounding ties (about 1 element in 10⁵: float32 scale products computed in another
+        // order), but the network amplifies a one-unit difference at one layer into several
+        // at the next (e.g. op 78: input scale 0.032 → output scale 0.014 over 3×3 taps).
+        // TFLite's own two CPU paths show the same: its builtin kernels and its default
+        // XNNPACK delegate differ by up to 24 units on this input's last feature map (tensor
+        // 98), about as much as the engine differs from XNNPACK there (21); measured with
+        // copies of the model cut after that tensor. So: max 8 units, mean under 2, same top
+        // class.
+        TfliteCase{"mobilenet_v2_quantized_1x3x224x224", "seed7", "input.5", "Xq.1", 53, 8, 2.0,
+                   true}));
 
 // An 8-bit grayscale BMP's pixels, top row first (BMP stores rows bottom-up, each padded to
 // 4 bytes), as int8 values: the bytes copied unchanged, as TFLite Micro's test does.
