@@ -390,6 +390,16 @@ absl::StatusOr<ir::Graph> ImportTfliteBytes(const std::string& bytes, const std:
     graph.outputs.push_back(ir::ValueInfo{name, t.dtype, t.shape});
   }
 
+  // Types and shapes of the values that hold TFLite tensors, for graph listings.
+  for (int i = 0; i < num_tensors; ++i) {
+    const TfTensor& t = tr.tensor(i);
+    if (t.dtype == DType::kUnknown || t.data != nullptr) continue;
+    if (!t.value.empty()) graph.value_info[t.value] = ir::ValueInfo{t.value, t.dtype, t.shape};
+    if (!t.nchw_value.empty() && t.shape.size() == 4) {
+      graph.value_info[t.nchw_value] = ir::ValueInfo{t.nchw_value, t.dtype, tflite::NhwcToNchw(t.shape)};
+    }
+  }
+
   const std::string declaration = SignatureDeclaration(model, tr, graph_inputs, graph_outputs);
   if (!declaration.empty()) graph.metadata["q8serve.signatures"] = declaration;
   if (!generated.empty()) {
