@@ -31,14 +31,23 @@ constexpr size_t kMinFileBytes = 8;
 absl::StatusOr<DType> DTypeOf(fb::TensorType type, bool* int16) {
   *int16 = false;
   switch (type) {
-    case fb::TensorType::FLOAT32: return DType::kFloat32;
-    case fb::TensorType::INT8: return DType::kInt8;
-    case fb::TensorType::UINT8: return DType::kUint8;
-    case fb::TensorType::INT32: return DType::kInt32;
-    case fb::TensorType::INT64: return DType::kInt64;
-    case fb::TensorType::BOOL: return DType::kBool;
-    case fb::TensorType::INT16: *int16 = true; return DType::kUnknown;
-    default: break;
+    case fb::TensorType::FLOAT32:
+      return DType::kFloat32;
+    case fb::TensorType::INT8:
+      return DType::kInt8;
+    case fb::TensorType::UINT8:
+      return DType::kUint8;
+    case fb::TensorType::INT32:
+      return DType::kInt32;
+    case fb::TensorType::INT64:
+      return DType::kInt64;
+    case fb::TensorType::BOOL:
+      return DType::kBool;
+    case fb::TensorType::INT16:
+      *int16 = true;
+      return DType::kUnknown;
+    default:
+      break;
   }
   const char* name = fb::EnumNameTensorType(type);
   return absl::UnimplementedError(absl::StrCat(
@@ -60,24 +69,24 @@ absl::Status ReadQuant(const fb::Tensor& ft, TfTensor& t, const std::string& pat
   const fb::QuantizationParameters* q = ft.quantization();
   if (q == nullptr || q->scale() == nullptr || q->scale()->size() == 0) return absl::OkStatus();
   if (q->details_type() != fb::QuantizationDetails::NONE) {
-    return absl::UnimplementedError(absl::StrCat(path, ": tensor ", name,
-                                                 " uses custom quantization details"));
+    return absl::UnimplementedError(
+        absl::StrCat(path, ": tensor ", name, " uses custom quantization details"));
   }
   const size_t n = q->scale()->size();
   QuantParams p;
   p.storage = t.dtype;
   for (float s : *q->scale()) {
     if (!(s > 0.f) || !std::isfinite(s)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ": tensor ", name, " has a quantization scale ", s,
-                       " (scales must be positive and finite)"));
+      return absl::InvalidArgumentError(absl::StrCat(path, ": tensor ", name,
+                                                     " has a quantization scale ", s,
+                                                     " (scales must be positive and finite)"));
     }
     p.scales.push_back(s);
   }
   const size_t nz = q->zero_point() ? q->zero_point()->size() : 0;
   if (nz != 0 && nz != n) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": tensor ", name, " has ", n,
-                                                   " scales but ", nz, " zero points"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": tensor ", name, " has ", n, " scales but ", nz, " zero points"));
   }
   for (size_t i = 0; i < n; ++i) {
     p.zero_points.push_back(nz ? q->zero_point()->Get(static_cast<uint32_t>(i)) : 0);
@@ -87,8 +96,8 @@ absl::Status ReadQuant(const fb::Tensor& ft, TfTensor& t, const std::string& pat
     int axis = q->quantized_dimension();
     if (rank == 1 && (axis < 0 || axis >= rank) && t.shape[0] == static_cast<int64_t>(n)) {
       const std::string w = absl::StrCat(
-          path, ": tensor ", name, " (1-D, ", n, " scales) declares quantized_dimension ",
-          axis, ", out of range for its rank; reading it as axis 0 (as TFLite Micro does)");
+          path, ": tensor ", name, " (1-D, ", n, " scales) declares quantized_dimension ", axis,
+          ", out of range for its rank; reading it as axis 0 (as TFLite Micro does)");
       spdlog::warn("{}", w);
       warnings.push_back(w);
       axis = 0;
@@ -100,11 +109,11 @@ absl::Status ReadQuant(const fb::Tensor& ft, TfTensor& t, const std::string& pat
           fits.push_back(absl::StrCat(d));
         }
       }
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ": tensor ", name, " of shape ", ShapeToString(t.shape), " has ", n,
-          " per-channel scales along quantized_dimension ", axis,
-          ", which does not match that dimension (dims of size ", n, ": ",
-          fits.empty() ? "none" : absl::StrJoin(fits, ", "), ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": tensor ", name, " of shape ", ShapeToString(t.shape), " has ", n,
+                       " per-channel scales along quantized_dimension ", axis,
+                       ", which does not match that dimension (dims of size ", n, ": ",
+                       fits.empty() ? "none" : absl::StrJoin(fits, ", "), ")"));
     }
     p.axis = axis;
   }
@@ -161,8 +170,9 @@ std::string SignatureDeclaration(const fb::Model& model, Translator& tr,
     absl::StrAppend(&text, "}\n");
   }
   if (text.empty()) return "";
-  absl::StrAppend(&text, "default_signature: ",
-                  QuoteDeclaration(has_default ? "serving_default" : first), "\n");
+  absl::StrAppend(&text,
+                  "default_signature: ", QuoteDeclaration(has_default ? "serving_default" : first),
+                  "\n");
   return text;
 }
 
@@ -178,8 +188,7 @@ absl::StatusOr<ir::Graph> ImportTfliteBytes(const std::string& bytes, const std:
   }
   flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   if (!fb::VerifyModelBuffer(verifier)) {
-    return invalid(
-        "the TensorFlow Lite flatbuffer fails verification (truncated or corrupt file)");
+    return invalid("the TensorFlow Lite flatbuffer fails verification (truncated or corrupt file)");
   }
   const fb::Model& model = *fb::GetModel(bytes.data());
   if (model.version() != 3) {
@@ -261,9 +270,9 @@ absl::StatusOr<ir::Graph> ImportTfliteBytes(const std::string& bytes, const std:
     if (ft->buffer() != 0 && ft->buffer() < num_buffers) {
       const fb::Buffer* b = model.buffers()->Get(ft->buffer());
       if (b->offset() > 1) {
-        return absl::UnimplementedError(absl::StrCat(
-            path, ": tensor '", t.file_name, "' keeps its data outside the flatbuffer "
-            "(models over 2 GB are not supported)"));
+        return absl::UnimplementedError(absl::StrCat(path, ": tensor '", t.file_name,
+                                                     "' keeps its data outside the flatbuffer "
+                                                     "(models over 2 GB are not supported)"));
       }
       if (b->data() && b->data()->size() > 0) {
         t.data = b->data()->data();
@@ -284,8 +293,8 @@ absl::StatusOr<ir::Graph> ImportTfliteBytes(const std::string& bytes, const std:
   std::set<int> graph_inputs, graph_outputs;
   auto check_index = [&](int index, const char* what) -> absl::Status {
     if (index < 0 || index >= num_tensors) {
-      return invalid(absl::StrCat(what, " refers to tensor ", index, " but the subgraph has ",
-                                  num_tensors));
+      return invalid(
+          absl::StrCat(what, " refers to tensor ", index, " but the subgraph has ", num_tensors));
     }
     return absl::OkStatus();
   };
@@ -396,7 +405,8 @@ absl::StatusOr<ir::Graph> ImportTfliteBytes(const std::string& bytes, const std:
     if (t.dtype == DType::kUnknown || t.data != nullptr) continue;
     if (!t.value.empty()) graph.value_info[t.value] = ir::ValueInfo{t.value, t.dtype, t.shape};
     if (!t.nchw_value.empty() && t.shape.size() == 4) {
-      graph.value_info[t.nchw_value] = ir::ValueInfo{t.nchw_value, t.dtype, tflite::NhwcToNchw(t.shape)};
+      graph.value_info[t.nchw_value] =
+          ir::ValueInfo{t.nchw_value, t.dtype, tflite::NhwcToNchw(t.shape)};
     }
   }
 

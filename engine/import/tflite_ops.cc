@@ -32,10 +32,27 @@ using Act = ActivationFunctionType;
 
 // Builtin codes (public BuiltinOperator values).
 enum Code : int {
-  kAdd = 0, kAveragePool2d = 1, kConcatenation = 2, kConv2d = 3, kDepthwiseConv2d = 4,
-  kDequantize = 6, kFullyConnected = 9, kLogistic = 14, kMaxPool2d = 17, kMul = 18,
-  kReshape = 22, kSoftmax = 25, kTanh = 28, kPad = 34, kTranspose = 39, kMean = 40, kSub = 41,
-  kSqueeze = 43, kUnidirectionalSequenceLstm = 44, kStridedSlice = 45, kQuantize = 114,
+  kAdd = 0,
+  kAveragePool2d = 1,
+  kConcatenation = 2,
+  kConv2d = 3,
+  kDepthwiseConv2d = 4,
+  kDequantize = 6,
+  kFullyConnected = 9,
+  kLogistic = 14,
+  kMaxPool2d = 17,
+  kMul = 18,
+  kReshape = 22,
+  kSoftmax = 25,
+  kTanh = 28,
+  kPad = 34,
+  kTranspose = 39,
+  kMean = 40,
+  kSub = 41,
+  kSqueeze = 43,
+  kUnidirectionalSequenceLstm = 44,
+  kStridedSlice = 45,
+  kQuantize = 114,
 };
 
 bool SameQuant(const TfTensor& a, const TfTensor& b) {
@@ -72,13 +89,14 @@ absl::StatusOr<Window> MakeWindow(Translator& tr, const Shape& x, const Shape& y
                                   int64_t kw, int64_t sh, int64_t sw, int64_t dh, int64_t dw,
                                   fb::Padding padding, const std::vector<int64_t>& extra) {
   if (sh < 1 || sw < 1 || dh < 1 || dw < 1) {
-    return tr.Invalid(absl::StrCat("strides ", sh, "x", sw, " / dilations ", dh, "x", dw,
-                                   " must be positive"));
+    return tr.Invalid(
+        absl::StrCat("strides ", sh, "x", sw, " / dilations ", dh, "x", dw, " must be positive"));
   }
   const int64_t in_h = x[1] + extra[2] + extra[3], in_w = x[2] + extra[4] + extra[5];
   auto [pt, pb] = Padding(padding, in_h, kh, sh, dh);
   auto [pl, pr] = Padding(padding, in_w, kw, sw, dw);
-  Window w{{kh, kw}, {sh, sw}, {dh, dw}, {pt + extra[2], pl + extra[4], pb + extra[3], pr + extra[5]}};
+  Window w{
+      {kh, kw}, {sh, sw}, {dh, dw}, {pt + extra[2], pl + extra[4], pb + extra[3], pr + extra[5]}};
   const int64_t oh = (x[1] + w.pads[0] + w.pads[2] - (kh - 1) * dh - 1) / sh + 1;
   const int64_t ow = (x[2] + w.pads[1] + w.pads[3] - (kw - 1) * dw - 1) / sw + 1;
   if (y.size() != 4 || y[1] != oh || y[2] != ow) {
@@ -107,7 +125,8 @@ std::vector<int64_t> TakeFoldedPad(Translator& tr, int& x) {
 
 absl::Status TranslateConv(Translator& tr, const fb::Operator& op, bool depthwise) {
   int x = Translator::Input(op, 0);
-  const int w = Translator::Input(op, 1), b = Translator::Input(op, 2), y = Translator::Output(op, 0);
+  const int w = Translator::Input(op, 1), b = Translator::Input(op, 2),
+            y = Translator::Output(op, 0);
   if (auto s = Need(tr, {x, w, y}); !s.ok()) return s;
   fb::Padding padding;
   int64_t sh, sw, dh, dw;
@@ -128,10 +147,9 @@ absl::Status TranslateConv(Translator& tr, const fb::Operator& op, bool depthwis
   const TfTensor& W = tr.tensor(w);
   const TfTensor& Y = tr.tensor(y);
   if (X.shape.size() != 4 || W.shape.size() != 4 || W.data == nullptr) {
-    return tr.Unimplemented(absl::StrCat("needs a 4-D input and constant 4-D filter; got input ",
-                                         ShapeToString(X.shape), ", filter '", W.name, "' ",
-                                         ShapeToString(W.shape),
-                                         W.data ? "" : " computed at run time"));
+    return tr.Unimplemented(absl::StrCat(
+        "needs a 4-D input and constant 4-D filter; got input ", ShapeToString(X.shape),
+        ", filter '", W.name, "' ", ShapeToString(W.shape), W.data ? "" : " computed at run time"));
   }
   if (W.dtype != DType::kInt8 && W.dtype != DType::kFloat32) {
     return tr.Unimplemented(absl::StrCat("filter '", W.name, "' is ", DTypeName(W.dtype),
@@ -151,15 +169,17 @@ absl::Status TranslateConv(Translator& tr, const fb::Operator& op, bool depthwis
   } else {
     OC = W.shape[0], ICG = W.shape[3];
     if (ICG == 0 || C % ICG != 0 || OC % (C / ICG) != 0) {
-      return tr.Invalid(absl::StrCat("filter ", ShapeToString(W.shape),
-                                     " does not fit input channels ", C));
+      return tr.Invalid(
+          absl::StrCat("filter ", ShapeToString(W.shape), " does not fit input channels ", C));
     }
     groups = C / ICG;
   }
   if (W.quant && W.quant->axis && *W.quant->axis != (depthwise ? 3 : 0)) {
     return tr.Unimplemented(absl::StrCat("filter '", W.name, "' is quantized along axis ",
-                                         *W.quant->axis, "; per-channel scales must run along the "
-                                         "output channels (axis ", depthwise ? 3 : 0, ")"));
+                                         *W.quant->axis,
+                                         "; per-channel scales must run along the "
+                                         "output channels (axis ",
+                                         depthwise ? 3 : 0, ")"));
   }
   const size_t width = DTypeSize(W.dtype);
   Tensor oihw(W.dtype, {OC, ICG, KH, KW});
@@ -168,7 +188,8 @@ absl::Status TranslateConv(Translator& tr, const fb::Operator& op, bool depthwis
     for (int64_t i = 0; i < ICG; ++i) {
       for (int64_t h = 0; h < KH; ++h) {
         for (int64_t v = 0; v < KW; ++v) {
-          const int64_t from = depthwise ? (h * KW + v) * OC + o : ((o * KH + h) * KW + v) * ICG + i;
+          const int64_t from =
+              depthwise ? (h * KW + v) * OC + o : ((o * KH + h) * KW + v) * ICG + i;
           const int64_t to = ((o * ICG + i) * KH + h) * KW + v;
           std::memcpy(dst + to * width, W.data + from * width, width);
         }
@@ -183,7 +204,8 @@ absl::Status TranslateConv(Translator& tr, const fb::Operator& op, bool depthwis
   }
 
   const std::string w_value = tr.Constant(absl::StrCat(W.name, ":oihw"), std::move(oihw));
-  auto w_real = tr.Real(w_value, w, W.quant && W.quant->axis ? std::optional<int>(0) : std::nullopt);
+  auto w_real =
+      tr.Real(w_value, w, W.quant && W.quant->axis ? std::optional<int>(0) : std::nullopt);
   auto x_real = tr.RealNchw(x);
   if (!w_real.ok()) return w_real.status();
   if (!x_real.ok()) return x_real.status();
@@ -212,7 +234,8 @@ absl::Status TranslateDepthwiseConv2d(Translator& tr, const fb::Operator& op) {
 // the zero point, i.e. real 0, which is what a convolution's own padding adds), else a
 // q8.Pad of the stored values.
 absl::Status TranslatePad(Translator& tr, const fb::Operator& op) {
-  const int x = Translator::Input(op, 0), p = Translator::Input(op, 1), y = Translator::Output(op, 0);
+  const int x = Translator::Input(op, 0), p = Translator::Input(op, 1),
+            y = Translator::Output(op, 0);
   if (auto s = Need(tr, {x, p, y}); !s.ok()) return s;
   auto pads = tr.ConstInts(p);
   if (!pads.ok()) return pads.status();
@@ -225,15 +248,16 @@ absl::Status TranslatePad(Translator& tr, const fb::Operator& op) {
   }
   for (size_t d = 0; d < rank; ++d) {
     if ((*pads)[2 * d] < 0 || (*pads)[2 * d + 1] < 0 ||
-        X.shape[d] + (*pads)[2 * d] + (*pads)[2 * d + 1] != (d < Y.shape.size() ? Y.shape[d] : -1)) {
+        X.shape[d] + (*pads)[2 * d] + (*pads)[2 * d + 1] !=
+            (d < Y.shape.size() ? Y.shape[d] : -1)) {
       return tr.Invalid(absl::StrCat("paddings do not take ", ShapeToString(X.shape), " to ",
                                      ShapeToString(Y.shape)));
     }
   }
   const auto& readers = tr.readers()[static_cast<size_t>(y)];
   if (rank == 4 && readers.size() == 1 && readers[0].second == 0 &&
-      !tr.is_graph_output()[static_cast<size_t>(y)] && SameQuant(X, Y) &&
-      (*pads)[0] == 0 && (*pads)[1] == 0 && (*pads)[6] == 0 && (*pads)[7] == 0) {
+      !tr.is_graph_output()[static_cast<size_t>(y)] && SameQuant(X, Y) && (*pads)[0] == 0 &&
+      (*pads)[1] == 0 && (*pads)[6] == 0 && (*pads)[7] == 0) {
     const int code = tr.op_codes()[static_cast<size_t>(readers[0].first)];
     if (code == kConv2d || code == kDepthwiseConv2d) {
       tr.folded_pads()[y] = Translator::FoldedPad{x, *pads};
@@ -247,10 +271,19 @@ absl::Status TranslatePad(Translator& tr, const fb::Operator& op) {
   Tensor fill(X.dtype, {});
   const int64_t zp = X.quant ? X.quant->zero_points[0] : 0;
   switch (X.dtype) {
-    case DType::kInt8: *fill.data_as<int8_t>() = static_cast<int8_t>(zp); break;
-    case DType::kUint8: *fill.data_as<uint8_t>() = static_cast<uint8_t>(zp); break;
-    case DType::kFloat32: case DType::kInt32: case DType::kInt64: case DType::kBool: break;
-    default: return tr.Unimplemented("PAD of this type");
+    case DType::kInt8:
+      *fill.data_as<int8_t>() = static_cast<int8_t>(zp);
+      break;
+    case DType::kUint8:
+      *fill.data_as<uint8_t>() = static_cast<uint8_t>(zp);
+      break;
+    case DType::kFloat32:
+    case DType::kInt32:
+    case DType::kInt64:
+    case DType::kBool:
+      break;
+    default:
+      return tr.Unimplemented("PAD of this type");
   }
   std::vector<int64_t> onnx_pads(2 * rank);
   for (size_t d = 0; d < rank; ++d) {
@@ -269,8 +302,8 @@ absl::Status TranslatePad(Translator& tr, const fb::Operator& op) {
 // FULLY_CONNECTED: y[M,N] = x[M,K] · wᵀ + b, x flattened in TFLite (NHWC) element order.
 
 absl::Status TranslateFullyConnected(Translator& tr, const fb::Operator& op) {
-  const int x = Translator::Input(op, 0), w = Translator::Input(op, 1), b = Translator::Input(op, 2),
-            y = Translator::Output(op, 0);
+  const int x = Translator::Input(op, 0), w = Translator::Input(op, 1),
+            b = Translator::Input(op, 2), y = Translator::Output(op, 0);
   if (auto s = Need(tr, {x, w, y}); !s.ok()) return s;
   const auto* o = op.builtin_options_as_FullyConnectedOptions();
   const Act act = o ? o->fused_activation_function() : Act::NONE;
@@ -288,8 +321,8 @@ absl::Status TranslateFullyConnected(Translator& tr, const fb::Operator& op) {
   const int64_t N = W.shape[0], K = W.shape[1];
   const int64_t total = NumElements(X.shape);
   if (K == 0 || total % K != 0) {
-    return tr.Invalid(absl::StrCat("input ", ShapeToString(X.shape), " does not flatten to rows of ",
-                                   K));
+    return tr.Invalid(
+        absl::StrCat("input ", ShapeToString(X.shape), " does not flatten to rows of ", K));
   }
   const int64_t M = total / K;
   auto xv = tr.Value(x);
@@ -339,9 +372,9 @@ bool UseNchw(Translator& tr, std::initializer_list<int> operands, int y) {
   return true;
 }
 
-absl::Status TranslateBinary(Translator& tr, const fb::Operator& op, const char* onnx_op,
-                             Act act) {
-  const int a = Translator::Input(op, 0), b = Translator::Input(op, 1), y = Translator::Output(op, 0);
+absl::Status TranslateBinary(Translator& tr, const fb::Operator& op, const char* onnx_op, Act act) {
+  const int a = Translator::Input(op, 0), b = Translator::Input(op, 1),
+            y = Translator::Output(op, 0);
   if (auto s = Need(tr, {a, b, y}); !s.ok()) return s;
   const bool nchw = UseNchw(tr, {a, b}, y);
   auto ra = nchw ? tr.RealNchw(a) : tr.RealValue(a);
@@ -441,9 +474,9 @@ absl::Status TranslatePool(Translator& tr, const fb::Operator& op, const char* o
   if (o == nullptr) return tr.Invalid("missing Pool2DOptions");
   const TfTensor& X = tr.tensor(x);
   if (X.shape.size() != 4) return tr.Invalid("needs a 4-D input");
-  auto window = MakeWindow(tr, X.shape, tr.tensor(y).shape, o->filter_height(), o->filter_width(),
-                           o->stride_h(), o->stride_w(), 1, 1, o->padding(),
-                           std::vector<int64_t>(8, 0));
+  auto window =
+      MakeWindow(tr, X.shape, tr.tensor(y).shape, o->filter_height(), o->filter_width(),
+                 o->stride_h(), o->stride_w(), 1, 1, o->padding(), std::vector<int64_t>(8, 0));
   if (!window.ok()) return window.status();
   auto rx = tr.RealNchw(x);
   if (!rx.ok()) return rx.status();
@@ -462,7 +495,8 @@ absl::Status TranslateMaxPool(Translator& tr, const fb::Operator& op) {
 }
 
 absl::Status TranslateMean(Translator& tr, const fb::Operator& op) {
-  const int x = Translator::Input(op, 0), a = Translator::Input(op, 1), y = Translator::Output(op, 0);
+  const int x = Translator::Input(op, 0), a = Translator::Input(op, 1),
+            y = Translator::Output(op, 0);
   if (auto s = Need(tr, {x, a, y}); !s.ok()) return s;
   auto axes = tr.ConstInts(a);
   if (!axes.ok()) return axes.status();
@@ -501,7 +535,8 @@ absl::Status TranslateMean(Translator& tr, const fb::Operator& op) {
 // hoist the Q, leaving an exact DQ→Q round trip on the boundary).
 
 absl::Status MoveWith(Translator& tr, int x, int y, const std::string& op_type,
-                      std::vector<std::string> extra_inputs, std::map<std::string, ir::Attribute> attrs,
+                      std::vector<std::string> extra_inputs,
+                      std::map<std::string, ir::Attribute> attrs,
                       const std::string* x_value = nullptr) {
   const TfTensor& X = tr.tensor(x);
   TfTensor& Y = tr.tensor(y);
@@ -513,10 +548,11 @@ absl::Status MoveWith(Translator& tr, int x, int y, const std::string& op_type,
     if (!v.ok()) return v.status();
     in = *v;
   }
-  const bool boundary = X.quant && (tr.graph().inputs.end() !=
-                                        std::find_if(tr.graph().inputs.begin(), tr.graph().inputs.end(),
-                                                     [&](const ir::ValueInfo& vi) { return vi.name == in; }) ||
-                                    tr.is_graph_output()[static_cast<size_t>(y)]);
+  const bool boundary =
+      X.quant && (tr.graph().inputs.end() !=
+                      std::find_if(tr.graph().inputs.begin(), tr.graph().inputs.end(),
+                                   [&](const ir::ValueInfo& vi) { return vi.name == in; }) ||
+                  tr.is_graph_output()[static_cast<size_t>(y)]);
   if (!SameQuant(X, Y) || boundary) {
     auto real = tr.Real(in, x);
     if (!real.ok()) return real.status();
@@ -547,7 +583,8 @@ absl::Status TranslateReshape(Translator& tr, const fb::Operator& op) {
 }
 
 absl::Status TranslateTranspose(Translator& tr, const fb::Operator& op) {
-  const int x = Translator::Input(op, 0), p = Translator::Input(op, 1), y = Translator::Output(op, 0);
+  const int x = Translator::Input(op, 0), p = Translator::Input(op, 1),
+            y = Translator::Output(op, 0);
   if (auto s = Need(tr, {x, p, y}); !s.ok()) return s;
   auto perm = tr.ConstInts(p);
   if (!perm.ok()) return perm.status();
@@ -557,8 +594,8 @@ absl::Status TranslateTranspose(Translator& tr, const fb::Operator& op) {
   std::vector<int64_t> iota(X.shape.size());
   std::iota(iota.begin(), iota.end(), 0);
   if (sorted != iota) {
-    return tr.Invalid(absl::StrCat("perm [", absl::StrJoin(*perm, ","), "] is not a permutation of ",
-                                   X.shape.size(), " axes"));
+    return tr.Invalid(absl::StrCat("perm [", absl::StrJoin(*perm, ","),
+                                   "] is not a permutation of ", X.shape.size(), " axes"));
   }
   TfTensor& Y = tr.tensor(y);
   // NCHW → NHWC (PyTorch exports start so): the output's NCHW twin is the input itself.
@@ -605,8 +642,7 @@ absl::Status TranslateConcatenation(Translator& tr, const fb::Operator& op) {
   static constexpr int64_t kNhwcToNchwAxis[] = {0, 2, 3, 1};
   const Act act = o ? o->fused_activation_function() : Act::NONE;
   const std::string out = tr.FloatOutput(y, act, nchw);
-  tr.Emit("Concat", std::move(inputs), {out}).attrs["axis"] =
-      nchw ? kNhwcToNchwAxis[axis] : axis;
+  tr.Emit("Concat", std::move(inputs), {out}).attrs["axis"] = nchw ? kNhwcToNchwAxis[axis] : axis;
   return tr.FinishOutput(y, out, act, nchw);
 }
 
@@ -615,7 +651,8 @@ absl::Status TranslateConcatenation(Translator& tr, const fb::Operator& op) {
 // shrunk axes.
 absl::Status TranslateStridedSlice(Translator& tr, const fb::Operator& op) {
   const int x = Translator::Input(op, 0), y = Translator::Output(op, 0);
-  if (auto s = Need(tr, {x, y, Translator::Input(op, 1), Translator::Input(op, 2)}); !s.ok()) return s;
+  if (auto s = Need(tr, {x, y, Translator::Input(op, 1), Translator::Input(op, 2)}); !s.ok())
+    return s;
   auto begin = tr.ConstInts(Translator::Input(op, 1));
   auto end = tr.ConstInts(Translator::Input(op, 2));
   if (!begin.ok()) return begin.status();
@@ -762,27 +799,133 @@ const std::map<int, BuiltinOp>& BuiltinOps() {
 
 std::string BuiltinName(int code) {
   // The public names of the codes below 128 that a model is likely to carry.
-  static constexpr const char* kNames[] = {
-      "ADD", "AVERAGE_POOL_2D", "CONCATENATION", "CONV_2D", "DEPTHWISE_CONV_2D", "DEPTH_TO_SPACE",
-      "DEQUANTIZE", "EMBEDDING_LOOKUP", "FLOOR", "FULLY_CONNECTED", "HASHTABLE_LOOKUP",
-      "L2_NORMALIZATION", "L2_POOL_2D", "LOCAL_RESPONSE_NORMALIZATION", "LOGISTIC",
-      "LSH_PROJECTION", "LSTM", "MAX_POOL_2D", "MUL", "RELU", "RELU_N1_TO_1", "RELU6", "RESHAPE",
-      "RESIZE_BILINEAR", "RNN", "SOFTMAX", "SPACE_TO_DEPTH", "SVDF", "TANH", "CONCAT_EMBEDDINGS",
-      "SKIP_GRAM", "CALL", "CUSTOM", "EMBEDDING_LOOKUP_SPARSE", "PAD",
-      "UNIDIRECTIONAL_SEQUENCE_RNN", "GATHER", "BATCH_TO_SPACE_ND", "SPACE_TO_BATCH_ND",
-      "TRANSPOSE", "MEAN", "SUB", "DIV", "SQUEEZE", "UNIDIRECTIONAL_SEQUENCE_LSTM",
-      "STRIDED_SLICE", "BIDIRECTIONAL_SEQUENCE_RNN", "EXP", "TOPK_V2", "SPLIT", "LOG_SOFTMAX",
-      "DELEGATE", "BIDIRECTIONAL_SEQUENCE_LSTM", "CAST", "PRELU", "MAXIMUM", "ARG_MAX", "MINIMUM",
-      "LESS", "NEG", "PADV2", "GREATER", "GREATER_EQUAL", "LESS_EQUAL", "SELECT", "SLICE", "SIN",
-      "TRANSPOSE_CONV", "SPARSE_TO_DENSE", "TILE", "EXPAND_DIMS", "EQUAL", "NOT_EQUAL", "LOG",
-      "SUM", "SQRT", "RSQRT", "SHAPE", "POW", "ARG_MIN", "FAKE_QUANT", "REDUCE_PROD",
-      "REDUCE_MAX", "PACK", "LOGICAL_OR", "ONE_HOT", "LOGICAL_AND", "LOGICAL_NOT", "UNPACK",
-      "REDUCE_MIN", "FLOOR_DIV", "REDUCE_ANY", "SQUARE", "ZEROS_LIKE", "FILL", "FLOOR_MOD",
-      "RANGE", "RESIZE_NEAREST_NEIGHBOR", "LEAKY_RELU", "SQUARED_DIFFERENCE", "MIRROR_PAD", "ABS",
-      "SPLIT_V", "UNIQUE", "CEIL", "REVERSE_V2", "ADD_N", "GATHER_ND", "COS", "WHERE", "RANK",
-      "ELU", "REVERSE_SEQUENCE", "MATRIX_DIAG", "QUANTIZE", "MATRIX_SET_DIAG", "ROUND",
-      "HARD_SWISH", "IF", "WHILE", "NON_MAX_SUPPRESSION_V4", "NON_MAX_SUPPRESSION_V5",
-      "SCATTER_ND", "SELECT_V2", "DENSIFY", "SEGMENT_SUM", "BATCH_MATMUL"};
+  static constexpr const char* kNames[] = {"ADD",
+                                           "AVERAGE_POOL_2D",
+                                           "CONCATENATION",
+                                           "CONV_2D",
+                                           "DEPTHWISE_CONV_2D",
+                                           "DEPTH_TO_SPACE",
+                                           "DEQUANTIZE",
+                                           "EMBEDDING_LOOKUP",
+                                           "FLOOR",
+                                           "FULLY_CONNECTED",
+                                           "HASHTABLE_LOOKUP",
+                                           "L2_NORMALIZATION",
+                                           "L2_POOL_2D",
+                                           "LOCAL_RESPONSE_NORMALIZATION",
+                                           "LOGISTIC",
+                                           "LSH_PROJECTION",
+                                           "LSTM",
+                                           "MAX_POOL_2D",
+                                           "MUL",
+                                           "RELU",
+                                           "RELU_N1_TO_1",
+                                           "RELU6",
+                                           "RESHAPE",
+                                           "RESIZE_BILINEAR",
+                                           "RNN",
+                                           "SOFTMAX",
+                                           "SPACE_TO_DEPTH",
+                                           "SVDF",
+                                           "TANH",
+                                           "CONCAT_EMBEDDINGS",
+                                           "SKIP_GRAM",
+                                           "CALL",
+                                           "CUSTOM",
+                                           "EMBEDDING_LOOKUP_SPARSE",
+                                           "PAD",
+                                           "UNIDIRECTIONAL_SEQUENCE_RNN",
+                                           "GATHER",
+                                           "BATCH_TO_SPACE_ND",
+                                           "SPACE_TO_BATCH_ND",
+                                           "TRANSPOSE",
+                                           "MEAN",
+                                           "SUB",
+                                           "DIV",
+                                           "SQUEEZE",
+                                           "UNIDIRECTIONAL_SEQUENCE_LSTM",
+                                           "STRIDED_SLICE",
+                                           "BIDIRECTIONAL_SEQUENCE_RNN",
+                                           "EXP",
+                                           "TOPK_V2",
+                                           "SPLIT",
+                                           "LOG_SOFTMAX",
+                                           "DELEGATE",
+                                           "BIDIRECTIONAL_SEQUENCE_LSTM",
+                                           "CAST",
+                                           "PRELU",
+                                           "MAXIMUM",
+                                           "ARG_MAX",
+                                           "MINIMUM",
+                                           "LESS",
+                                           "NEG",
+                                           "PADV2",
+                                           "GREATER",
+                                           "GREATER_EQUAL",
+                                           "LESS_EQUAL",
+                                           "SELECT",
+                                           "SLICE",
+                                           "SIN",
+                                           "TRANSPOSE_CONV",
+                                           "SPARSE_TO_DENSE",
+                                           "TILE",
+                                           "EXPAND_DIMS",
+                                           "EQUAL",
+                                           "NOT_EQUAL",
+                                           "LOG",
+                                           "SUM",
+                                           "SQRT",
+                                           "RSQRT",
+                                           "SHAPE",
+                                           "POW",
+                                           "ARG_MIN",
+                                           "FAKE_QUANT",
+                                           "REDUCE_PROD",
+                                           "REDUCE_MAX",
+                                           "PACK",
+                                           "LOGICAL_OR",
+                                           "ONE_HOT",
+                                           "LOGICAL_AND",
+                                           "LOGICAL_NOT",
+                                           "UNPACK",
+                                           "REDUCE_MIN",
+                                           "FLOOR_DIV",
+                                           "REDUCE_ANY",
+                                           "SQUARE",
+                                           "ZEROS_LIKE",
+                                           "FILL",
+                                           "FLOOR_MOD",
+                                           "RANGE",
+                                           "RESIZE_NEAREST_NEIGHBOR",
+                                           "LEAKY_RELU",
+                                           "SQUARED_DIFFERENCE",
+                                           "MIRROR_PAD",
+                                           "ABS",
+                                           "SPLIT_V",
+                                           "UNIQUE",
+                                           "CEIL",
+                                           "REVERSE_V2",
+                                           "ADD_N",
+                                           "GATHER_ND",
+                                           "COS",
+                                           "WHERE",
+                                           "RANK",
+                                           "ELU",
+                                           "REVERSE_SEQUENCE",
+                                           "MATRIX_DIAG",
+                                           "QUANTIZE",
+                                           "MATRIX_SET_DIAG",
+                                           "ROUND",
+                                           "HARD_SWISH",
+                                           "IF",
+                                           "WHILE",
+                                           "NON_MAX_SUPPRESSION_V4",
+                                           "NON_MAX_SUPPRESSION_V5",
+                                           "SCATTER_ND",
+                                           "SELECT_V2",
+                                           "DENSIFY",
+                                           "SEGMENT_SUM",
+                                           "BATCH_MATMUL"};
   if (code >= 0 && static_cast<size_t>(code) < std::size(kNames)) return kNames[code];
   return absl::StrCat("BUILTIN_", code);
 }

@@ -126,9 +126,15 @@ std::string Translator::ZeroPointConstant(int index) {
   const size_t n = t.quant->axis ? z.size() : 1;
   for (size_t i = 0; i < n; ++i) {
     switch (t.dtype) {
-      case DType::kInt8: c.data_as<int8_t>()[i] = static_cast<int8_t>(z[i]); break;
-      case DType::kUint8: c.data_as<uint8_t>()[i] = static_cast<uint8_t>(z[i]); break;
-      default: c.data_as<int32_t>()[i] = static_cast<int32_t>(z[i]); break;
+      case DType::kInt8:
+        c.data_as<int8_t>()[i] = static_cast<int8_t>(z[i]);
+        break;
+      case DType::kUint8:
+        c.data_as<uint8_t>()[i] = static_cast<uint8_t>(z[i]);
+        break;
+      default:
+        c.data_as<int32_t>()[i] = static_cast<int32_t>(z[i]);
+        break;
     }
   }
   return Constant(absl::StrCat(t.name, ":zero_point"), std::move(c));
@@ -146,8 +152,8 @@ absl::StatusOr<std::string> Translator::Real(const std::string& value, int index
   const std::string key = absl::StrCat(value, "|", axis ? *axis : -1);
   if (auto it = real_.find(key); it != real_.end()) return it->second;
   const std::string out = Fresh(absl::StrCat(value, ":real"));
-  ir::Node& dq = Emit("DequantizeLinear", {value, ScaleConstant(index), ZeroPointConstant(index)},
-                      {out});
+  ir::Node& dq =
+      Emit("DequantizeLinear", {value, ScaleConstant(index), ZeroPointConstant(index)}, {out});
   if (t.quant->axis) dq.attrs["axis"] = int64_t{axis ? *axis : *t.quant->axis};
   real_[key] = out;
   return out;
@@ -180,22 +186,28 @@ absl::Status Translator::FinishOutput(int index, const std::string& float_value,
   auto next = [&](bool last) { return last ? Fresh(base) : Fresh(absl::StrCat(base, ":act")); };
   auto clip = [&](float lo, float hi, bool last) {
     const std::string out = next(last);
-    Emit("Clip", {cur, FloatConstant(absl::StrCat(base, ":min"), {lo}),
-                  FloatConstant(absl::StrCat(base, ":max"), {hi})},
+    Emit("Clip",
+         {cur, FloatConstant(absl::StrCat(base, ":min"), {lo}),
+          FloatConstant(absl::StrCat(base, ":max"), {hi})},
          {out});
     cur = out;
   };
   const bool last = !t.quant;
   switch (activation) {
-    case ActivationFunctionType::NONE: break;
+    case ActivationFunctionType::NONE:
+      break;
     case ActivationFunctionType::RELU: {
       const std::string out = next(last);
       Emit("Relu", {cur}, {out});
       cur = out;
       break;
     }
-    case ActivationFunctionType::RELU6: clip(0.f, 6.f, last); break;
-    case ActivationFunctionType::RELU_N1_TO_1: clip(-1.f, 1.f, last); break;
+    case ActivationFunctionType::RELU6:
+      clip(0.f, 6.f, last);
+      break;
+    case ActivationFunctionType::RELU_N1_TO_1:
+      clip(-1.f, 1.f, last);
+      break;
     case ActivationFunctionType::TANH: {
       const std::string out = next(last);
       Emit("Tanh", {cur}, {out});

@@ -21,11 +21,11 @@ namespace q8::engine::tflite {
 // One TFLite tensor as the importer sees it.
 struct TfTensor {
   int index = -1;
-  std::string name;         // unique IR name (the file's name, or a generated one)
-  std::string file_name;    // as in the file ("" when unnamed)
+  std::string name;       // unique IR name (the file's name, or a generated one)
+  std::string file_name;  // as in the file ("" when unnamed)
   DType dtype = DType::kUnknown;
-  bool int16 = false;       // TFLite INT16 (LSTM cell state only; no IR dtype)
-  Shape shape;              // TFLite order (NHWC for 4-D activations)
+  bool int16 = false;  // TFLite INT16 (LSTM cell state only; no IR dtype)
+  Shape shape;         // TFLite order (NHWC for 4-D activations)
   // Affine parameters, TFLite's own axis (already corrected for the 1-D bias quirk).
   std::optional<QuantParams> quant;
   const uint8_t* data = nullptr;  // constant contents (nullptr: runtime tensor)
@@ -110,8 +110,8 @@ class Translator {
 
   // Recorded for later: PAD ops folded into the convolution that reads their output.
   struct FoldedPad {
-    int input = -1;                 // the PAD's input tensor
-    std::vector<int64_t> pads;      // [before, after] per TFLite dim (8 values for 4-D)
+    int input = -1;             // the PAD's input tensor
+    std::vector<int64_t> pads;  // [before, after] per TFLite dim (8 values for 4-D)
   };
   std::unordered_map<int, FoldedPad>& folded_pads() { return folded_pads_; }
   // Who reads each tensor: (operator index, input slot) pairs; whether it is a graph output.

@@ -22,9 +22,9 @@ class PadKernel final : public Kernel {
     const Shape& x = in[0].shape;
     const size_t rank = x.size();
     if (in[0].dtype != fill_dtype_ || pads_.size() != 2 * rank) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "input ", DTypeName(in[0].dtype), " ", ShapeToString(x), " does not fit ", pads_.size(),
-          " pads of a ", DTypeName(fill_dtype_), " pad value"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("input ", DTypeName(in[0].dtype), " ", ShapeToString(x), " does not fit ",
+                       pads_.size(), " pads of a ", DTypeName(fill_dtype_), " pad value"));
     }
     Shape y(rank);
     for (size_t d = 0; d < rank; ++d) y[d] = x[d] + pads_[d] + pads_[rank + d];

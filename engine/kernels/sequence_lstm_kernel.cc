@@ -80,8 +80,9 @@ class SequenceLstmKernel final : public Kernel {
             cell[j] = cj;
             float hj = gate[3][j] * std::tanh(cj);
             if (p->h_scale > 0.f) {
-              const float q = std::clamp(std::round(hj / p->h_scale) + p->h_zero_point,
-                                         static_cast<float>(p->h_min), static_cast<float>(p->h_max));
+              const float q =
+                  std::clamp(std::round(hj / p->h_scale) + p->h_zero_point,
+                             static_cast<float>(p->h_min), static_cast<float>(p->h_max));
               hj = p->h_scale * (q - static_cast<float>(p->h_zero_point));
             }
             yt[j] = hj;

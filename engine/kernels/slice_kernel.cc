@@ -20,8 +20,8 @@ class StridedSliceKernel final : public Kernel {
     const Shape& x = in[0].shape;
     const size_t rank = x.size();
     if (starts_.size() != rank) {
-      return absl::InvalidArgumentError(absl::StrCat("input ", ShapeToString(x), " is not rank ",
-                                                     starts_.size()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("input ", ShapeToString(x), " is not rank ", starts_.size()));
     }
     for (size_t d = 0; d < rank; ++d) {
       const int64_t last = starts_[d] + (sizes_[d] - 1) * steps_[d];
@@ -31,7 +31,8 @@ class StridedSliceKernel final : public Kernel {
     }
     const size_t width = DTypeSize(in[0].dtype);
     Shape strides(rank, 1);
-    for (int64_t d = static_cast<int64_t>(rank) - 2; d >= 0; --d) strides[d] = strides[d + 1] * x[d + 1];
+    for (int64_t d = static_cast<int64_t>(rank) - 2; d >= 0; --d)
+      strides[d] = strides[d + 1] * x[d + 1];
     auto run = [=, starts = starts_, steps = steps_, sizes = sizes_](const StepContext& c) {
       const auto* src = static_cast<const uint8_t*>(c.inputs[0]);
       auto* out = static_cast<uint8_t*>(c.outputs[0]);
@@ -59,12 +60,14 @@ class StridedSliceKernel final : public Kernel {
 };
 
 absl::StatusOr<BuiltKernel> BuildStridedSlice(const ir::Node& node, const ir::Graph&) {
-  auto starts = node.GetInts("starts"), steps = node.GetInts("steps"), sizes = node.GetInts("sizes");
+  auto starts = node.GetInts("starts"), steps = node.GetInts("steps"),
+       sizes = node.GetInts("sizes");
   if (steps.size() != starts.size() || sizes.size() != starts.size()) {
     return absl::InvalidArgumentError("starts, steps and sizes must have one value per axis");
   }
   for (size_t d = 0; d < steps.size(); ++d) {
-    if (steps[d] == 0 || sizes[d] < 0) return absl::InvalidArgumentError("a step of 0 or a negative size");
+    if (steps[d] == 0 || sizes[d] < 0)
+      return absl::InvalidArgumentError("a step of 0 or a negative size");
   }
   return BuiltKernel{std::make_unique<StridedSliceKernel>(starts, steps, sizes), {node.Input(0)}};
 }

@@ -34,7 +34,8 @@ class TfliteE2eTest : public ::testing::Test {
   static void SetUpTestSuite() {
     repo_ = new std::string(
         (fs::temp_directory_path() / ("q8serve-tflite-e2e-" + std::to_string(getpid()))).string());
-    for (const char* dir : {"/hello/1", "/hello/2", "/person/1"}) fs::create_directories(*repo_ + dir);
+    for (const char* dir : {"/hello/1", "/hello/2", "/person/1"})
+      fs::create_directories(*repo_ + dir);
     fs::copy_file(TfliteModel("hello_world_float.tflite"), *repo_ + "/hello/1/model.tflite");
     fs::copy_file(TfliteModel("hello_world_int8.tflite"), *repo_ + "/hello/2/model.tflite");
     fs::copy_file(TfliteModel("person_detect.tflite"), *repo_ + "/person/1/model.tflite");

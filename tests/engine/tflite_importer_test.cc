@@ -35,8 +35,8 @@ std::string ReadBytes(const std::string& path) {
 class TempModel {
  public:
   explicit TempModel(const std::string& bytes) {
-    path_ = (fs::temp_directory_path() /
-             ("q8-tflite-" + std::to_string(getpid()) + "-" + std::to_string(counter_++) + ".tflite"))
+    path_ = (fs::temp_directory_path() / ("q8-tflite-" + std::to_string(getpid()) + "-" +
+                                          std::to_string(counter_++) + ".tflite"))
                 .string();
     std::ofstream(path_, std::ios::binary) << bytes;
   }
@@ -79,7 +79,8 @@ struct Flat {
 };
 // Field indices in the public schema.
 constexpr int kModelSubgraphs = 2, kSubgraphTensors = 0, kTensorShape = 0, kTensorName = 3,
-              kTensorQuantization = 4, kQuantScale = 2, kQuantDimension = 6;  // the details union takes slots 4 and 5
+              kTensorQuantization = 4, kQuantScale = 2,
+              kQuantDimension = 6;  // the details union takes slots 4 and 5
 
 TEST(TfliteImporterTest, HelloWorldInt8NamesQuantizationAndSignature) {
   auto info = DescribeModelFile(ModelPath("hello_world_int8"));
@@ -143,7 +144,8 @@ TEST(TfliteImporterTest, CustomOpsFailWithFileOpIndexNamesAndSupportedOps) {
   EXPECT_THAT(msg, HasSubstr("#0 custom op 'SignalWindow'"));
   EXPECT_THAT(msg, HasSubstr("custom op 'SignalFilterBank'"));
   EXPECT_THAT(msg, HasSubstr("Supported TFLite builtin ops: "));
-  for (const char* op : {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "UNIDIRECTIONAL_SEQUENCE_LSTM"}) {
+  for (const char* op :
+       {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "UNIDIRECTIONAL_SEQUENCE_LSTM"}) {
     EXPECT_THAT(msg, HasSubstr(op));
   }
 }

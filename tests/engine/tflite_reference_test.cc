@@ -45,14 +45,14 @@ TensorView ViewOf(const Tensor& t) { return TensorView{t.dtype(), t.shape(), t.d
 
 struct TfliteCase {
   const char* model;
-  const char* seed;       // fixture subdirectory
-  const char* input;      // graph input name (the TFLite tensor name)
-  const char* output;     // graph output name
-  int min_int8_kernels;   // convolutions / matrix products on int8 oneDNN primitives
+  const char* seed;      // fixture subdirectory
+  const char* input;     // graph input name (the TFLite tensor name)
+  const char* output;    // graph output name
+  int min_int8_kernels;  // convolutions / matrix products on int8 oneDNN primitives
   // Largest and mean |difference| allowed, in quantization units; see the instantiation.
   int max_units = 1;
   double max_mean_units = 1.0;
-  bool argmax = false;    // the top class must agree
+  bool argmax = false;  // the top class must agree
   double float_tolerance = 1e-5;
 };
 
@@ -91,7 +91,8 @@ TEST_P(TfliteReferenceTest, MatchesTfliteInterpreter) {
   const std::string dir = fixtures + c.model + "/" + c.seed;
   std::vector<Tensor> inputs;
   std::vector<TensorView> views;
-  for (const TensorInfo& t : info.inputs) inputs.push_back(ReadNpy(dir + "/" + FileName(t.name) + ".npy"));
+  for (const TensorInfo& t : info.inputs)
+    inputs.push_back(ReadNpy(dir + "/" + FileName(t.name) + ".npy"));
   for (const Tensor& t : inputs) views.push_back(ViewOf(t));
   RunContext ctx;
   auto got = (*model)->Run(ctx, views);
@@ -120,7 +121,8 @@ TEST_P(TfliteReferenceTest, MatchesTfliteInterpreter) {
     for (const auto& [d, n] : histogram) hist << " |d|=" << d << ":" << n;
     if (want.dtype() == DType::kInt8) {
       EXPECT_LE(max_diff, c.max_units) << "int8 outputs, |difference| histogram:" << hist.str();
-      EXPECT_LE(sum_diff / static_cast<double>(want.num_elements()), c.max_mean_units) << hist.str();
+      EXPECT_LE(sum_diff / static_cast<double>(want.num_elements()), c.max_mean_units)
+          << hist.str();
     } else {
       // Float outputs: a float model, or a dequantized int8 one (then within its 1-unit
       // contract: the output's own scale, given by c.float_tolerance).
@@ -225,11 +227,11 @@ TEST(TflitePersonDetectTest, UpstreamImageTest) {
     ASSERT_EQ((*out)[0].shape(), (Shape{1, 2}));
     const int8_t* scores = (*out)[0].data_as<int8_t>();
     if (person) {
-      EXPECT_GT(scores[1], scores[0]) << image << ": person " << int{scores[1]} << " no-person "
-                                      << int{scores[0]};
+      EXPECT_GT(scores[1], scores[0])
+          << image << ": person " << int{scores[1]} << " no-person " << int{scores[0]};
     } else {
-      EXPECT_GT(scores[0], scores[1]) << image << ": person " << int{scores[1]} << " no-person "
-                                      << int{scores[0]};
+      EXPECT_GT(scores[0], scores[1])
+          << image << ": person " << int{scores[1]} << " no-person " << int{scores[0]};
     }
   }
 }
