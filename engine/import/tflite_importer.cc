@@ -26,6 +26,9 @@ using tflite::Translator;
 
 // TFLite's 2 GB limit aside, a file must at least hold a root offset and the identifier.
 constexpr size_t kMinFileBytes = 8;
+// Largest tensor accepted (elements): far above any model TFLite itself can hold (its
+// buffers live in one flatbuffer of at most 2 GB).
+constexpr double kMaxTensorElements = 2147483648.0;
 
 // INT16 has no engine dtype: only the LSTM's cell state (read by its own translator) uses it.
 absl::StatusOr<DType> DTypeOf(fb::TensorType type, bool* int16) {
@@ -255,6 +258,13 @@ absl::StatusOr<ir::Graph> ImportTfliteBytes(const std::string& bytes, const std:
         }
         t.shape.push_back(d);
       }
+    }
+    // A hostile shape must not turn into a huge allocation (or an int64 overflow) later.
+    double elements = 1;
+    for (int64_t d : t.shape) elements *= static_cast<double>(d);
+    if (elements > kMaxTensorElements) {
+      return invalid(absl::StrCat("tensor '", t.file_name, "' of shape ", ShapeToString(t.shape),
+                                  " has more than 2^31 elements"));
     }
     auto dtype = DTypeOf(ft->type(), &t.int16);
     if (!dtype.ok()) {

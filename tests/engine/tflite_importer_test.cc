@@ -268,6 +268,25 @@ TEST(TfliteImporterTest, CorruptedFilesNeverCrash) {
   EXPECT_EQ(loaded + rejected, 300);
 }
 
+// A shape claiming 2^62 elements is refused at import, before anything is allocated.
+TEST(TfliteImporterTest, HugeShapeIsALoadError) {
+  std::string bytes = ReadBytes(ModelPath("hello_world_int8"));
+  Flat f{bytes};
+  const size_t sg = f.TableAt(f.Field(f.U32(0), kModelSubgraphs), 0);
+  const size_t shape = f.Field(f.TableAt(f.Field(sg, kSubgraphTensors), 0), kTensorShape);
+  ASSERT_NE(shape, 0u);
+  const size_t dims = f.Deref(shape);
+  ASSERT_EQ(f.U32(dims), 2u);  // tensor 0: an activation of shape [1, N]
+  const int32_t big = 0x7fffffff;
+  std::memcpy(&bytes[dims + 4], &big, 4);
+  std::memcpy(&bytes[dims + 8], &big, 4);
+  TempModel damaged(bytes);
+  auto model = LoadModel(damaged.path());
+  ASSERT_FALSE(model.ok());
+  EXPECT_EQ(model.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(model.status().message(), HasSubstr("more than 2^31 elements"));
+}
+
 TEST(TfliteImporterTest, NotATfliteFile) {
   TempModel text("this is not a flatbuffer, but long enough to have an identifier");
   auto model = LoadModel(text.path());
