@@ -13,6 +13,7 @@ RUN apt-get update \
       g++ cmake make pkg-config libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev \
       protobuf-compiler libabsl-dev libre2-dev libdnnl-dev ocl-icd-opencl-dev libspdlog-dev \
       prometheus-cpp-dev libonnx-dev libgtest-dev libgmock-dev libbenchmark-dev \
+      flatbuffers-compiler flatbuffers-compiler-dev libflatbuffers-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./

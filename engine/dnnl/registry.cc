@@ -6,6 +6,12 @@
 
 namespace q8::engine::dnnl_backend {
 
+// Kernels of the TFLite importer's internal ops (kernels/pad_kernel.cc, slice_kernel.cc,
+// sequence_lstm_kernel.cc).
+void RegisterPadKernel(std::map<std::string, KernelBuilder>& registry);
+void RegisterStridedSliceKernel(std::map<std::string, KernelBuilder>& registry);
+void RegisterSequenceLstmKernel(std::map<std::string, KernelBuilder>& registry);
+
 const std::map<std::string, KernelBuilder>& KernelRegistry() {
   static const auto* registry = [] {
     auto* r = new std::map<std::string, KernelBuilder>();
@@ -21,6 +27,9 @@ const std::map<std::string, KernelBuilder>& KernelRegistry() {
     RegisterDynamicQuantKernels(*r);
     RegisterQMatMulKernel(*r);
     RegisterConvPoolKernels(*r);
+    RegisterPadKernel(*r);
+    RegisterStridedSliceKernel(*r);
+    RegisterSequenceLstmKernel(*r);
     return r;
   }();
   return *registry;

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/import/onnx_importer.h"
+#include "engine/import/tflite_importer.h"
 
 namespace q8::engine {
 namespace {
@@ -21,6 +22,7 @@ struct ModelFormat {
 
 constexpr ModelFormat kModelFormats[] = {
     {"onnx", ".onnx", "model.onnx", &ImportOnnxFile},
+    {"tflite", ".tflite", "model.tflite", &ImportTfliteFile},
 };
 
 }  // namespace
