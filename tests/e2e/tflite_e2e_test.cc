@@ -39,6 +39,8 @@ class TfliteE2eTest : public ::testing::Test {
     fs::copy_file(TfliteModel("hello_world_float.tflite"), *repo_ + "/hello/1/model.tflite");
     fs::copy_file(TfliteModel("hello_world_int8.tflite"), *repo_ + "/hello/2/model.tflite");
     fs::copy_file(TfliteModel("person_detect.tflite"), *repo_ + "/person/1/model.tflite");
+    // Both hello versions serve (the default policy is latest 1), so one test can ask each.
+    std::ofstream(*repo_ + "/hello/config.pbtxt") << "version_policy { all {} }\n";
     server_ = new ServerProcess();
     std::string why;
     std::shared_ptr<grpc::Channel> channel = StartLoopbackServer(*server_, *repo_, &why);
