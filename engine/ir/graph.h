@@ -46,6 +46,9 @@ struct ValueInfo {
   std::string name;
   DType dtype = DType::kUnknown;
   std::optional<Shape> shape;  // nullopt = rank unknown
+  // The float name this tensor stands for, when the importer knows it (a renamed
+  // quantized tensor, e.g. "conv1/Relu:0" for "conv1/Relu_eightbit_dequantize:0"); else "".
+  std::string original_name;
 };
 
 struct Graph {
