@@ -118,14 +118,16 @@ ModelInfo DescribeGraph(const ir::Graph& g, const std::string& path, const std::
       if (auto vi = g.value_info.find(name); vi != g.value_info.end()) {
         it->second.dtype = vi->second.dtype;
         if (vi->second.shape) it->second.shape = *vi->second.shape;
-        it->second.original_name = vi->second.original_name;
+      }
+      if (auto o = g.original_names.find(name); o != g.original_names.end()) {
+        it->second.original_name = o->second;
       }
     }
     return it->second;
   };
   auto annotate = [&](const ir::ValueInfo& vi) {
     TensorInfo& t = touch(vi.name);
-    if (vi.dtype != DType::kUnknown) t.dtype = vi.dtype;
+    t.dtype = vi.dtype;
     if (vi.shape) t.shape = *vi.shape;
   };
   for (const auto& in : g.inputs) annotate(in);

@@ -38,6 +38,13 @@ struct TfValue {
   int conv_node = -1;  // IR Conv producing `ir` with no bias yet (BiasAdd folds into it)
   std::vector<int64_t> pending_pads;  // Pad not yet applied: NHWC [begin..., end...]
   std::string pad_source_tf;          // the TF tensor the pending Pad pads
+  // Run-time quantization (quantize_graph's dynamic ranges): Min/Max over all elements of
+  // IR value `reduce_of` ('m' = Min, 'M' = Max), evaluated only by a QuantizeV2 reading
+  // both; `flat_of` is the IR value a Reshape to [-1] flattened; a dynamically quantized
+  // uint8 value carries its run-time scale and zero point IR values.
+  std::string reduce_of, flat_of;
+  char reduce_kind = 0;
+  std::string dyn_scale, dyn_zp;
 };
 
 class Importer;

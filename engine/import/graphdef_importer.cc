@@ -141,6 +141,11 @@ absl::StatusOr<std::vector<int64_t>> OpContext::ConstInts(int i, const char* wha
 }
 
 absl::StatusOr<std::string> OpContext::Nhwc(const TfValue& v) {
+  if (v.ir.empty() && v.reduce_kind != 0) {
+    return Unimplemented(
+        "reads a Min/Max reduction; those are supported only as the run-time "
+        "range of a QuantizeV2 of the same tensor");
+  }
   if (!v.pending_pads.empty()) {
     return Unimplemented(
         absl::StrCat("reads the output of Pad '", v.pad_source_tf,
@@ -394,8 +399,8 @@ bool IsRangeOrConversion(const std::string& op) {
 //   x_eightbit_* / x/eightbit/* (quantized ops)            → "x:0"
 //   Dequantize/Requantize whose chain starts at such an op  → that op's float name
 // e.g. conv1/Relu_eightbit_quantized → Requantize → Dequantize "conv1/Relu_eightbit_dequantize"
-// stands for "conv1/Relu:0". Recorded in value_info[...].original_name for IR values that
-// carry the TF tensor's name.
+// stands for "conv1/Relu:0". Recorded in Graph::original_names for IR values that carry the
+// TF tensor's name.
 void Importer::RecordOriginalNames(const std::vector<const tensorflow::NodeDef*>& nodes) {
   std::unordered_map<std::string, const tensorflow::NodeDef*> by_name;
   for (const auto* n : nodes) by_name[n->name()] = n;
@@ -422,9 +427,7 @@ void Importer::RecordOriginalNames(const std::vector<const tensorflow::NodeDef*>
     for (const std::string& ir : {v->second.ir, tf}) {
       if (ir != tf && !absl::StartsWith(ir, tf + "@")) continue;
       if (graph_.ProducerOf(ir) < 0) continue;
-      ir::ValueInfo& vi = graph_.value_info[ir];
-      vi.name = ir;
-      vi.original_name = absl::StrCat(original, ":0");
+      graph_.original_names[ir] = absl::StrCat(original, ":0");
     }
   }
 }
@@ -499,6 +502,8 @@ absl::StatusOr<ir::Graph> Importer::Run(const tensorflow::GraphDef& gd,
     ir::ValueInfo info;
     info.name = ir;
     info.dtype = v.dtype;
+    // Dims are fixed only at run time (no shape inference here); the rank is known.
+    if (v.rank >= 0) info.shape = Shape(static_cast<size_t>(v.rank), -1);
     graph_.outputs.push_back(std::move(info));
   }
   RecordOriginalNames(*order);

@@ -306,6 +306,12 @@ absl::StatusOr<std::string> RealOf(OpContext& c, const TfValue& v, const QParams
   }
   auto q = nchw ? c.Nchw(v) : c.Nhwc(v);
   if (!q.ok()) return q.status();
+  if (!v.dyn_scale.empty()) {
+    const std::string out = c.OutName(0, nchw ? "@dq_nchw" : "@dq");
+    c.Emit("DequantizeLinear", {*q, v.dyn_scale, v.dyn_zp}, {out}, {},
+           absl::StrCat(c.name(), "/dequantize"));
+    return out;
+  }
   return EmitDq(c, *q, p, c.OutName(0, nchw ? "@dq_nchw" : "@dq"));
 }
 
@@ -762,6 +768,7 @@ absl::Status ReshapeTo(OpContext& c, const TfValue& x, std::vector<int64_t> shap
   TfValue v = x;
   v.nchw = false;
   v.conv_node = -1;
+  v.flat_of = shape == std::vector<int64_t>{-1} ? x.ir : "";
   v.rank = static_cast<int>(shape.size());
   v.ir = c.OutName(out_k);
   c.MoveData("Reshape", *in, {c.AddInt64Const(c.name() + "/shape", std::move(shape))}, {}, v.ir);
@@ -866,6 +873,32 @@ absl::Status Pad(OpContext& c) {
   return absl::OkStatus();
 }
 
+// Min / Max over every element (quantize_graph's run-time range: Reshape(x, [-1]) then a
+// reduction over axis 0, or a reduction over all axes): nothing is emitted; a QuantizeV2
+// reading both becomes DynamicQuantizeLinear.
+absl::Status MinMax(OpContext& c) {
+  auto x = c.Input(0);
+  if (!x.ok()) return x.status();
+  auto axes = c.ConstInts(1, "reduction_indices");
+  if (!axes.ok()) return axes.status();
+  std::string source;
+  if (x->rank == 1 && *axes == std::vector<int64_t>{0}) {
+    source = x->flat_of.empty() ? x->ir : x->flat_of;
+  } else if (x->rank > 0 && static_cast<int>(axes->size()) == x->rank) {
+    source = x->ir;
+  }
+  if (source.empty()) {
+    return c.Unimplemented(
+        "Min/Max are supported only over all elements, as the range of a QuantizeV2");
+  }
+  TfValue v;
+  v.reduce_of = source;
+  v.reduce_kind = c.node().op() == "Min" ? 'm' : 'M';
+  v.rank = 0;
+  c.SetOutput(0, v);
+  return absl::OkStatus();
+}
+
 // ---------------------------------------------------------------- quantized ops
 
 // QuantizeV2 (TF op docs, quantize_op.cc). The range is first widened to hold 0 and be
@@ -883,6 +916,29 @@ absl::Status QuantizeV2(OpContext& c) {
   const DType storage = StorageOf(tf_type);
   if (auto s = CheckQuantType(c, storage, "T", tf_type); !s.ok()) return s;
   if (c.Int("axis", -1) != -1) return c.Unimplemented("per-channel QuantizeV2 (axis != -1)");
+  {
+    // Run-time range: min/max of x itself (quantize_graph without calibration).
+    auto rmin = c.Input(1);
+    auto rmax = c.Input(2);
+    if (rmin.ok() && rmax.ok() && rmin->reduce_kind == 'm' && rmax->reduce_kind == 'M' &&
+        rmin->reduce_of == x->ir && rmax->reduce_of == x->ir) {
+      // DynamicQuantizeLinear: s = (max(0, max x) - min(0, min x))/255,
+      // z = sat(round(-min(0, min x)/s)), q = sat(round(x/s) + z) — TF's MIN_FIRST quint8
+      // with the same widened range, except ensure_minimum_range (only for ranges under
+      // 0.01) and ties of the zero point's rounding (≤ 1 unit).
+      if (storage != DType::kUint8 || c.Str("mode", "MIN_COMBINED") != "MIN_FIRST") {
+        return c.Unimplemented("a run-time range is supported for quint8 MIN_FIRST only");
+      }
+      TfValue v = Like(*x, c.OutName(0, x->nchw ? "@nchw" : ""), DType::kUint8);
+      v.dyn_scale = c.OutName(0, "@scale");
+      v.dyn_zp = c.OutName(0, "@zero_point");
+      c.Emit("DynamicQuantizeLinear", {x->ir}, {v.ir, v.dyn_scale, v.dyn_zp});
+      c.SetOutput(0, v);
+      c.SetOutput(1, TfValue{});  // run-time range: readable only through output 0
+      c.SetOutput(2, TfValue{});
+      return absl::OkStatus();
+    }
+  }
   auto mn = c.ConstScalar(1, "min_range");
   auto mx = c.ConstScalar(2, "max_range");
   if (!mn.ok()) return mn.status();
@@ -959,6 +1015,12 @@ absl::Status Dequantize(OpContext& c) {
   if (x->dtype != storage) {
     return c.Invalid(absl::StrCat("attribute T says ", TfTypeName(tf_type), " but input '",
                                   c.node().input(0), "' holds ", DTypeName(x->dtype)));
+  }
+  if (!x->dyn_scale.empty()) {  // the run-time range of a DynamicQuantizeLinear
+    TfValue v = Like(*x, c.OutName(0, x->nchw ? "@nchw" : ""), DType::kFloat32);
+    c.Emit("DequantizeLinear", {x->ir, x->dyn_scale, x->dyn_zp}, {v.ir});
+    c.SetOutput(0, v);
+    return absl::OkStatus();
   }
   auto mn = c.ConstScalar(1, "min_range");
   auto mx = c.ConstScalar(2, "max_range");
@@ -1087,8 +1149,10 @@ absl::StatusOr<CoreScales> QuantizedConvCore(OpContext& c, bool intel, int min_i
             tfl = c.Type("Tfilter", intel ? DT_QINT8 : DT_QUINT8);
   if (auto s = CheckQuantType(c, StorageOf(tin), "Tinput", tin); !s.ok()) return s;
   if (auto s = CheckQuantType(c, StorageOf(tfl), "Tfilter", tfl); !s.ok()) return s;
-  auto min_x = c.ConstFloats(min_in_index, "min_input");
-  auto max_x = c.ConstFloats(min_in_index + 1, "max_input");
+  // A run-time quantized input (DynamicQuantizeLinear) brings its own scale and zero point.
+  const bool dyn = !x->dyn_scale.empty() && !intel;
+  auto min_x = dyn ? std::vector<float>{0.f} : c.ConstFloats(min_in_index, "min_input");
+  auto max_x = dyn ? std::vector<float>{1.f} : c.ConstFloats(min_in_index + 1, "max_input");
   auto min_w = c.ConstFloats(min_in_index + 2, "min_filter");
   auto max_w = c.ConstFloats(min_in_index + 3, "max_filter");
   for (const auto* r : {&min_x, &max_x, &min_w, &max_w}) {
@@ -1133,10 +1197,11 @@ absl::StatusOr<CoreScales> QuantizedConvCore(OpContext& c, bool intel, int min_i
     c.Emit("Add", {main, offset}, {y.ir}, {}, c.name() + "/add_weight_offset");
     c.SetOutput(0, y);
   }
-  // QuantizationRangeForMultiplication: one qint32 level = s_x·s_w.
+  // QuantizationRangeForMultiplication: one qint32 level = s_x·s_w (known at run time only
+  // for a run-time quantized input).
   const float level = px.scales[0] * pw.scales[0];
-  c.SetOutput(1, Floats({level * -2147483648.f}));
-  c.SetOutput(2, Floats({level * 2147483647.f}));
+  c.SetOutput(1, dyn ? TfValue{} : Floats({level * -2147483648.f}));
+  c.SetOutput(2, dyn ? TfValue{} : Floats({level * 2147483647.f}));
   return CoreScales{px.scales[0], pw.scales};
 }
 
@@ -1152,8 +1217,9 @@ absl::StatusOr<CoreScales> QuantizedMatMulCore(OpContext& c, bool intel, int min
   const int t1 = c.Type("T1", DT_QUINT8), t2 = c.Type("T2", intel ? DT_QINT8 : DT_QUINT8);
   if (auto s = CheckQuantType(c, StorageOf(t1), "T1", t1); !s.ok()) return s;
   if (auto s = CheckQuantType(c, StorageOf(t2), "T2", t2); !s.ok()) return s;
-  auto min_a = c.ConstFloats(min_a_index, "min_a");
-  auto max_a = c.ConstFloats(min_a_index + 1, "max_a");
+  const bool dyn = !a->dyn_scale.empty() && !intel;
+  auto min_a = dyn ? std::vector<float>{0.f} : c.ConstFloats(min_a_index, "min_a");
+  auto max_a = dyn ? std::vector<float>{1.f} : c.ConstFloats(min_a_index + 1, "max_a");
   auto min_b = c.ConstFloats(min_a_index + 2, "min_b");
   auto max_b = c.ConstFloats(min_a_index + 3, "max_b");
   for (const auto* r : {&min_a, &max_a, &min_b, &max_b}) {
@@ -1201,8 +1267,8 @@ absl::StatusOr<CoreScales> QuantizedMatMulCore(OpContext& c, bool intel, int min
   }
   c.SetOutput(0, v);
   const float level = pa.scales[0] * pb.scales[0];
-  c.SetOutput(1, Floats({level * -2147483648.f}));
-  c.SetOutput(2, Floats({level * 2147483647.f}));
+  c.SetOutput(1, dyn ? TfValue{} : Floats({level * -2147483648.f}));
+  c.SetOutput(2, dyn ? TfValue{} : Floats({level * 2147483647.f}));
   return CoreScales{pa.scales[0], pb.scales};
 }
 
@@ -1625,6 +1691,8 @@ const std::map<std::string, OpHandler>& OpHandlers() {
       {"Squeeze", Squeeze},
       {"ConcatV2", ConcatV2},
       {"Softmax", Softmax},
+      {"Min", MinMax},
+      {"Max", MinMax},
       {"Pad", Pad},
       {"PadV2", Pad},
       // quantized (quantize_graph, graph_transforms quantize_nodes)
