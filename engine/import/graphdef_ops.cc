@@ -106,8 +106,16 @@ absl::StatusOr<Tensor> TensorFromTf(const tensorflow::TensorProto& p) {
         " (supported: float, int32, int64, uint8, int8, bool, quint8, qint8, qint32)"));
   }
   Shape shape;
+  int64_t elements = 1;
   for (const auto& d : p.tensor_shape().dim()) {
-    if (d.size() < 0) return absl::InvalidArgumentError("constant with an unknown dim");
+    // A bound that also keeps the product from overflowing: 2^32 elements is far beyond
+    // any weight tensor of a model this server runs.
+    if (d.size() < 0 || d.size() > (int64_t{1} << 32) ||
+        (d.size() > 0 && elements > (int64_t{1} << 32) / d.size())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("constant with dim ", d.size(), " (unknown or too large)"));
+    }
+    elements *= d.size();
     shape.push_back(d.size());
   }
   Tensor t(dtype, shape);
@@ -558,6 +566,7 @@ absl::Status MatMul(OpContext& c) {
   std::string bin;
   if (b->qconst) {
     const QuantizedConst& qc = *b->qconst;
+    if (qc.q->shape().size() != 2) return c.Invalid("b must be 2-D");
     if (tb && qc.scales.size() > 1)
       return c.Unimplemented("per-channel FakeQuant with transpose_b");
     Tensor q = qc.q->Clone();
@@ -605,6 +614,11 @@ absl::Status AddBias(OpContext& c, const TfValue& x, std::vector<float> bias,
       c.node_at(x.conv_node).Input(2).empty()) {
     ir::Node& conv = c.node_at(x.conv_node);
     const int64_t channels = static_cast<int64_t>(bias.size());
+    const Tensor* w = c.graph().FindConstant(conv.Input(1));
+    if (w != nullptr && !w->shape().empty() && w->shape()[0] != channels) {
+      return c.Invalid(absl::StrCat(channels, " bias values for a conv with ", w->shape()[0],
+                                    " output channels"));
+    }
     conv.inputs.resize(3);
     conv.inputs[2] = c.AddFloatConst(c.name() + "/bias", std::move(bias), {channels});
     TfValue v = x;
@@ -821,7 +835,9 @@ absl::Status ConcatV2(OpContext& c) {
   nchw = nchw && all4;
   int64_t a = (*axis)[0];
   if (a < 0) a += vals[0].rank;
-  if (a < 0) return c.Invalid("negative axis on a tensor of unknown rank");
+  if (a < 0 || (vals[0].rank >= 0 && a >= vals[0].rank)) {
+    return c.Invalid(absl::StrCat("axis ", (*axis)[0], " out of range for rank ", vals[0].rank));
+  }
   if (nchw) a = std::vector<int64_t>{0, 2, 3, 1}[a];
   std::vector<std::string> inputs;
   for (const auto& v : vals) {
@@ -1446,6 +1462,7 @@ absl::Status QuantizedConcat(OpContext& c) {
   if (c.num_inputs() != 1 + 3 * n) return c.Invalid("needs concat_dim, N values, N mins, N maxes");
   auto axis = c.ConstInts(0, "concat_dim");
   if (!axis.ok()) return axis.status();
+  if (axis->size() != 1) return c.Invalid("concat_dim must be a scalar");
   float lo = std::numeric_limits<float>::max(), hi = std::numeric_limits<float>::lowest();
   std::vector<float> mins, maxs;
   for (int i = 0; i < n; ++i) {
@@ -1610,6 +1627,7 @@ absl::Status FakeQuant(OpContext& c) {
   const bool per_channel = nudged.size() > 1;
   if (const Tensor* t = c.ConstTensor(*x)) {
     if (t->dtype() != DType::kFloat32) return c.Invalid("input must be float");
+    if (per_channel && t->shape().empty()) return c.Invalid("per-channel ranges on a scalar");
     const int64_t channels = per_channel ? t->shape().back() : 1;
     if (per_channel && channels != static_cast<int64_t>(nudged.size())) {
       return c.Invalid(absl::StrCat(nudged.size(), " ranges for a last dim of ", channels));

@@ -151,9 +151,10 @@ TEST(GraphDefImporterTest, ManifestListsEveryFamily) {
   std::set<std::string> names;
   for (const Case& c : Cases()) names.insert(c.name);
   for (const char* want :
-       {"float", "float_text", "quantize_graph", "quantize_graph_conv", "intel_fused", "qat",
-        "float_ops", "quant_ops", "quantize_min_combined_quint8", "quantize_min_first_qint8",
-        "quantize_scaled_qint8", "dequantize_min_combined_qint8", "dequantize_scaled_quint8"}) {
+       {"float", "float_text", "quantize_graph", "quantize_graph_conv", "intel_fused",
+        "intel_variants", "quantize_graph_dynamic", "qat", "float_ops", "quant_ops",
+        "quantize_min_combined_quint8", "quantize_min_first_qint8", "quantize_scaled_qint8",
+        "dequantize_min_combined_qint8", "dequantize_scaled_quint8"}) {
     EXPECT_TRUE(names.count(want)) << want;
   }
 }
