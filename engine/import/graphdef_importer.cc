@@ -63,6 +63,7 @@ class Importer {
   std::unordered_map<std::string, std::string> layout_memo_;  // "<ir>|nhwc" → IR value
   std::unordered_map<std::string, int> consumers_;            // TF tensor → data consumers
   std::unordered_set<std::string> used_names_;
+  std::unordered_set<std::string> node_names_;  // of graph_.nodes
 
   std::string Unique(const std::string& base) {
     std::string name = base;
@@ -248,11 +249,10 @@ int OpContext::Emit(const std::string& op_type, std::vector<std::string> inputs,
   n.op_type = op_type;
   n.name = node_name.empty() ? node_.name() : node_name;
   // IR node names are unique; TF node names already are, helpers get a suffix.
-  for (int i = 1; std::any_of(im_.graph_.nodes.begin(), im_.graph_.nodes.end(),
-                              [&](const ir::Node& m) { return m.name == n.name; });
-       ++i) {
+  for (int i = 1; im_.node_names_.count(n.name); ++i) {
     n.name = absl::StrCat(node_name.empty() ? node_.name() : node_name, "/", op_type, i);
   }
+  im_.node_names_.insert(n.name);
   n.inputs = std::move(inputs);
   n.outputs = std::move(outputs);
   for (const auto& o : n.outputs) im_.used_names_.insert(o);

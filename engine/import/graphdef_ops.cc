@@ -486,12 +486,25 @@ absl::Status Placeholder(OpContext& c) {
   TfValue v;
   v.ir = info.name;
   v.dtype = dtype;
+  // The shape attr, else the "_output_shapes" TF writes when asked (add_shapes=True).
+  const tensorflow::TensorShapeProto* proto = nullptr;
   if (const auto* a = c.Attr("shape"); a && a->has_shape() && !a->shape().unknown_rank()) {
-    Shape shape;
-    for (const auto& d : a->shape().dim()) shape.push_back(d.size() < 0 ? -1 : d.size());
-    v.rank = static_cast<int>(shape.size());
-    info.shape = shape;
+    proto = &a->shape();
+  } else if (const auto* o = c.Attr("_output_shapes"); o && o->has_list() &&
+                                                       o->list().shape_size() == 1 &&
+                                                       !o->list().shape(0).unknown_rank()) {
+    proto = &o->list().shape(0);
   }
+  if (proto == nullptr) {
+    // The engine plans each input by rank; an unknown one would fail every request.
+    return c.Unimplemented(
+        "has no known rank; set the Placeholder's shape (e.g. [-1, 224, 224, 3], -1 for "
+        "dims fixed at run time) before freezing");
+  }
+  Shape shape;
+  for (const auto& d : proto->dim()) shape.push_back(d.size() < 0 ? -1 : d.size());
+  v.rank = static_cast<int>(shape.size());
+  info.shape = shape;
   c.graph().inputs.push_back(std::move(info));
   c.SetOutput(0, v);
   return absl::OkStatus();
@@ -531,6 +544,9 @@ absl::Status Identity(OpContext& c) {
   c.SetOutput(0, v);
   return absl::OkStatus();
 }
+
+// NoOp (control-dependency anchors left in frozen graphs): nothing to run.
+absl::Status NoOp(OpContext&) { return absl::OkStatus(); }
 
 // Conv2D: y[n,h,w,o] = Σ_{kh,kw,i} x[n, h·s+kh·d - pad, w·s+kw·d - pad, i] · f[kh,kw,i,o]
 // DepthwiseConv2dNative: output channel c·M+m reads input channel c only (group = C).
@@ -1692,6 +1708,7 @@ const std::map<std::string, OpHandler>& OpHandlers() {
       {"Placeholder", Placeholder},
       {"Const", Const},
       {"Identity", Identity},
+      {"NoOp", NoOp},
       {"Snapshot", Identity},
       {"StopGradient", Identity},
       {"Conv2D", Conv2D},

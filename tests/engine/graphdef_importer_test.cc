@@ -221,9 +221,14 @@ class GraphDefErrorTest : public ::testing::Test {
     for (const auto& in : inputs) n->add_input(in);
     return n;
   }
-  void Placeholder(const std::string& name, int dtype = tensorflow::DT_FLOAT) {
-    (*Node(name, "Placeholder")->mutable_attr())["dtype"].set_type(
-        static_cast<tensorflow::DataType>(dtype));
+  // Shape [-1, 2] unless `shaped` is false (no shape attr: unknown rank).
+  void Placeholder(const std::string& name, int dtype = tensorflow::DT_FLOAT, bool shaped = true) {
+    auto* n = Node(name, "Placeholder");
+    (*n->mutable_attr())["dtype"].set_type(static_cast<tensorflow::DataType>(dtype));
+    if (!shaped) return;
+    auto* shape = (*n->mutable_attr())["shape"].mutable_shape();
+    shape->add_dim()->set_size(-1);
+    shape->add_dim()->set_size(2);
   }
   void Scalar(const std::string& name, float v) {
     auto* n = Node(name, "Const");
@@ -351,6 +356,32 @@ TEST_F(GraphDefErrorTest, RequantizeOfARunTimeRangeSaysToFreezeIt) {
   absl::Status s = Load();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(s.message(), AllOf(HasSubstr("'rq' (Requantize)"), HasSubstr("freeze")));
+}
+
+// Frozen graphs keep NoOps and control edges ("^node"), and list nodes in any order.
+TEST_F(GraphDefErrorTest, ControlEdgesNoOpsAndUnsortedNodesLoad) {
+  Node("y", "Relu", {"x", "^init"});  // before its input: GraphDefs need not be sorted
+  Node("init", "NoOp");
+  Placeholder("x");
+  std::ofstream(path_, std::ios::binary) << g_.SerializeAsString();
+  auto model = LoadModel(path_);
+  ASSERT_TRUE(model.ok()) << model.status();
+  ASSERT_EQ((*model)->info().outputs.size(), 1u);
+  EXPECT_EQ((*model)->info().outputs[0].name, "y:0");
+  const float x[4] = {-1.f, 2.f, -3.f, 4.f};
+  RunContext ctx;
+  auto out = (*model)->Run(ctx, {TensorView{DType::kFloat32, {2, 2}, x}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  const float* y = (*out)[0].data_as<float>();
+  EXPECT_EQ(std::vector<float>(y, y + 4), (std::vector<float>{0.f, 2.f, 0.f, 4.f}));
+}
+
+TEST_F(GraphDefErrorTest, PlaceholderOfUnknownRank) {
+  Placeholder("x", tensorflow::DT_FLOAT, /*shaped=*/false);
+  Node("y", "Relu", {"x"});
+  absl::Status s = Load();
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("'x' (Placeholder)"), HasSubstr("no known rank")));
 }
 
 TEST_F(GraphDefErrorTest, NotAGraph) {
