@@ -109,6 +109,10 @@ absl::StatusOr<std::vector<float>> OpContext::ConstFloats(int i, const char* wha
   auto v = Input(i);
   if (!v.ok()) return v.status();
   if (v->floats) return *v->floats;
+  if (const Tensor* t = ConstTensor(*v); t && t->dtype() == DType::kFloat32) {
+    const float* p = t->data_as<float>();
+    return std::vector<float>(p, p + t->num_elements());
+  }
   return Invalid(absl::StrCat("input ", i, " (", what, ", '", node_.input(i),
                               "') must be a float constant known at load time (a Const or the "
                               "min/max output of a quantized op with constant ranges); "
