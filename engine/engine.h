@@ -66,6 +66,9 @@ struct TensorInfo {
   std::optional<QuantParams> quant;
   std::string producer_op;   // op type of the producing node; "" for graph inputs
   std::string producer_node; // node name of the producer; "" for graph inputs
+  // The float name this tensor stands for, if the importer knows it (quantization tools
+  // rename "conv1/Relu:0" to "conv1/Relu_eightbit_dequantize:0"); "" otherwise.
+  std::string original_name;
 };
 
 // One node of the imported graph (before the engine's own rewrites), for graph
@@ -80,7 +83,7 @@ struct NodeInfo {
 
 struct ModelInfo {
   std::string path;          // file the model was loaded from
-  std::string format;        // "onnx"
+  std::string format;        // "onnx", "graphdef"
   std::string producer;      // producer_name/version recorded in the file, if any
   std::vector<TensorInfo> inputs;   // in the order Run() takes them
   std::vector<TensorInfo> outputs;  // in the order Run() returns them

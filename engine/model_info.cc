@@ -119,6 +119,9 @@ ModelInfo DescribeGraph(const ir::Graph& g, const std::string& path, const std::
         it->second.dtype = vi->second.dtype;
         if (vi->second.shape) it->second.shape = *vi->second.shape;
       }
+      if (auto o = g.original_names.find(name); o != g.original_names.end()) {
+        it->second.original_name = o->second;
+      }
     }
     return it->second;
   };

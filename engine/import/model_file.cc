@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "engine/import/graphdef_importer.h"
 #include "engine/import/onnx_importer.h"
 #include "engine/import/tflite_importer.h"
 
@@ -23,6 +24,11 @@ struct ModelFormat {
 constexpr ModelFormat kModelFormats[] = {
     {"onnx", ".onnx", "model.onnx", &ImportOnnxFile},
     {"tflite", ".tflite", "model.tflite", &ImportTfliteFile},
+    // Before ".pb": a SavedModel's graph file also ends in ".pb" (the importer reads its
+    // MetaGraphDef and serving signature).
+    {"graphdef", "saved_model.pb", "saved_model.pb", &ImportGraphDefFile},
+    {"graphdef", ".pb", "model.pb", &ImportGraphDefFile},
+    {"graphdef", ".pbtxt", "model.pbtxt", &ImportGraphDefFile},
 };
 
 }  // namespace

@@ -13,7 +13,7 @@ namespace q8::engine {
 
 struct ImportedModel {
   ir::Graph graph;     // as imported, before any pass
-  std::string format;  // "onnx" (ModelInfo::format)
+  std::string format;  // "onnx", "graphdef" (ModelInfo::format)
 };
 
 // Errors: NOT_FOUND naming the file when it does not exist; UNIMPLEMENTED for an

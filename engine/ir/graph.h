@@ -56,6 +56,9 @@ struct Graph {
   std::vector<Node> nodes;          // topologically sorted (importers guarantee it)
   std::unordered_map<std::string, std::shared_ptr<const Tensor>> constants;
   std::unordered_map<std::string, ValueInfo> value_info;  // intermediate annotations, if any
+  // Value → the float name it stands for, when the importer knows it (a renamed quantized
+  // tensor, e.g. "conv1/Relu_eightbit_dequantize:0" → "conv1/Relu:0"). Described, not run.
+  std::unordered_map<std::string, std::string> original_names;
   // Free-form key/value metadata of the file (ONNX metadata_props); passes leave it alone.
   std::map<std::string, std::string> metadata;
 

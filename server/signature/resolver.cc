@@ -131,6 +131,19 @@ std::vector<Candidate> ExactRule(const Context& c) {
   });
 }
 
+// The importer's record of the float name a renamed tensor stands for (TensorInfo::
+// original_name, e.g. a GraphDef Dequantize "logits_eightbit_dequantize:0" for "logits:0"),
+// equal to the declared name as is or after normalization ("logits" ~ "logits:0").
+std::vector<Candidate> OriginalNameRule(const Context& c) {
+  return Collect(c, [&](const engine::TensorInfo& g, std::string& why) {
+    if (g.original_name.empty()) return false;
+    why = absl::StrCat("graph ", RoleName(c.role), " '", g.name, "' stands for '",
+                       g.original_name, "' (recorded by the importer)");
+    return g.original_name == c.declared.logical_name ||
+           NormalizeTensorName(g.original_name).name == c.logical.name;
+  });
+}
+
 std::string StrippedText(const NormalizedName& n) {
   return n.stripped.empty() ? "nothing stripped"
                             : absl::StrCat("stripped ", absl::StrJoin(n.stripped, ", "));
@@ -193,6 +206,7 @@ struct Rule {
 };
 constexpr Rule kRules[] = {
     {"exact", ExactRule},
+    {"original_name", OriginalNameRule},
     {"normalized", NormalizedRule},
     {"boundary_walk", BoundaryWalkRule},
     {"reference_model", ReferenceRule},

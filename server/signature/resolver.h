@@ -7,6 +7,8 @@
 //   rule             binds 'logits' to…
 //   explicit         the tensor the declaration names (`tensor: "…"`)
 //   exact            a graph output named exactly 'logits'
+//   original_name    a graph output the importer records as standing for 'logits'
+//                    (TensorInfo::original_name, e.g. a renamed TF Dequantize)
 //   normalized       'logits_QuantizeLinear_Output', 'logits/Dequantize:0', … (name_normalizer.h)
 //   boundary_walk    a graph output reached from a tensor or node named 'logits' through
 //                    Quantize/Dequantize/Identity/Cast nodes (the node renamed, the

@@ -142,7 +142,7 @@ TEST(DescribeModelFileTest, FailsLikeLoadModelsImportStep) {
   EXPECT_EQ(info.status(), LoadModel(missing).status());
 
   // An existing file with an extension no importer reads.
-  const std::string text = q8::testing::WriteModel(q8::testing::MakeModel(), "model.pb");
+  const std::string text = q8::testing::WriteModel(q8::testing::MakeModel(), "model.bin");
   info = DescribeModelFile(text);
   EXPECT_EQ(info.status().code(), absl::StatusCode::kUnimplemented);
   EXPECT_THAT(info.status().message(), AllOf(HasSubstr(text), HasSubstr(".onnx")));

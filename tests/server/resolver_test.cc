@@ -31,11 +31,12 @@ struct Graph {
   ModelInfo info;
   Graph() { info.path = "/repo/m/2/model.onnx"; }
   Graph& In(const std::string& name, DType t, Shape s, std::optional<engine::QuantParams> q = {}) {
-    info.inputs.push_back({name, t, std::move(s), std::move(q), "", ""});
+    info.inputs.push_back({name, t, std::move(s), std::move(q), "", "", ""});
     return *this;
   }
-  Graph& Out(const std::string& name, DType t, Shape s, std::optional<engine::QuantParams> q = {}) {
-    info.outputs.push_back({name, t, std::move(s), std::move(q), "", ""});
+  Graph& Out(const std::string& name, DType t, Shape s, std::optional<engine::QuantParams> q = {},
+             const std::string& original_name = "") {
+    info.outputs.push_back({name, t, std::move(s), std::move(q), "", "", original_name});
     return *this;
   }
   Graph& Node(const std::string& op, const std::string& name, std::vector<std::string> in,
@@ -98,6 +99,27 @@ std::vector<Row> Rows() {
                             {"quant_conv1/output_quant"}),
                   {Declare("input")}, {Declare("output_tensor")}, "quant_conv1/output_quant",
                   "boundary_walk"});
+  // TF GraphDef after quantize_graph: the Dequantize's name keeps no trace of 'logits'
+  // the normalizer can strip, but the importer derived the float name from the chain
+  // (logits_eightbit_quantized_bias_add → Requantize → Dequantize); 'aux' has the same
+  // dtype and shape, so only original_name can tell them apart.
+  rows.push_back({"tf_graphdef_original_name",
+                  Graph()
+                      .In("input:0", DType::kFloat32, {-1, 8, 8, 3})
+                      .Out("aux:0", DType::kFloat32, {-1, 4})
+                      .Out("logits_eightbit_dequantize:0", DType::kFloat32, {-1, 4}, std::nullopt,
+                           "logits:0"),
+                  {Declare("input:0")}, {Declare("logits:0")}, "logits_eightbit_dequantize:0",
+                  "original_name"});
+  // The same graph, logical name without TF's output index: matched after normalization.
+  rows.push_back({"tf_graphdef_original_name_normalized",
+                  Graph()
+                      .In("input:0", DType::kFloat32, {-1, 8, 8, 3})
+                      .Out("aux:0", DType::kFloat32, {-1, 4})
+                      .Out("logits_eightbit_dequantize:0", DType::kFloat32, {-1, 4}, std::nullopt,
+                           "logits:0"),
+                  {Declare("input")}, {Declare("logits")}, "logits_eightbit_dequantize:0",
+                  "original_name"});
   // PyTorch / NNCF ONNX export: numbered input, node-path output names.
   rows.push_back({"pytorch_nncf_export",
                   Graph()
@@ -179,7 +201,8 @@ TEST(ResolverErrorTest, NoMatchListsTheGraphAndWhatWasTried) {
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(s.message(),
               AllOf(HasSubstr("output 'logits' float32 [?,10]"), HasSubstr("no rule matched"),
-                    HasSubstr("exact, normalized, boundary_walk, reference_model, unique_role"),
+                    HasSubstr("exact, original_name, normalized, boundary_walk, reference_model, "
+                              "unique_role"),
                     HasSubstr("'ids' int32 [?]"), HasSubstr("'counts' int32 [?]"),
                     HasSubstr("/repo/m/2/model.onnx")));
 }
