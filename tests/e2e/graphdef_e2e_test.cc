@@ -66,6 +66,8 @@ class GraphDefE2eTest : public ::testing::Test {
     fs::copy_file(q8::testing::RequireFile(Fixtures() + "/float.pb"), *repo_ + "/cnn/1/model.pb");
     fs::copy_file(q8::testing::RequireFile(Fixtures() + "/quantize_graph.pb"),
                   *repo_ + "/cnn/2/model.pb");
+    // Both versions serve (the default policy is latest 1), so one test can ask each.
+    std::ofstream(*repo_ + "/cnn/config.pbtxt") << "version_policy { all {} }\n";
     server_ = new ServerProcess();
     std::string why;
     std::shared_ptr<grpc::Channel> channel = StartLoopbackServer(*server_, *repo_, &why);
