@@ -18,12 +18,15 @@
 
 namespace q8::engine::graphdef {
 
-// A constant quantized at import time (FakeQuant of a weight): real = scale[c]·q along
-// `axis` (-1 = per-tensor); q is int8 with zero point 0.
+// A constant quantized at import time (FakeQuant of a weight): real = scale[c]·(q - zp[c])
+// along the last axis (`per_channel`) or per tensor; q is uint8 (TF's levels
+// q_min..q_max), zp the nudged zero point. The conv / matmul that reads it splits off an
+// asymmetric zero point exactly (QuantizedWeights in graphdef_ops.cc).
 struct QuantizedConst {
   std::shared_ptr<const Tensor> q;
   std::vector<float> scales;
-  int axis = -1;
+  std::vector<int32_t> zps;
+  bool per_channel = false;
 };
 
 // What one TF tensor became.

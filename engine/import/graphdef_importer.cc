@@ -3,11 +3,13 @@
 // the float names of renamed quantized tensors.
 #include "engine/import/graphdef_importer.h"
 
+#include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
 
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <unordered_set>
@@ -53,8 +55,10 @@ class Importer {
  public:
   explicit Importer(std::string path) : path_(std::move(path)) {}
 
+  // `outputs`: the graph outputs (TF tensor names); empty = every node output 0 nothing
+  // reads.
   absl::StatusOr<ir::Graph> Run(const tensorflow::GraphDef& gd,
-                                const tensorflow::SignatureDef* signature);
+                                const std::vector<std::string>& outputs);
 
   // --- state shared with OpContext ---
   std::string path_;
@@ -157,7 +161,9 @@ absl::StatusOr<std::string> OpContext::Nhwc(const TfValue& v) {
                      "'; a Pad is supported only directly before Conv2D / "
                      "DepthwiseConv2dNative, where it becomes the conv's padding"));
   }
-  if (v.qconst) return Unimplemented("reads a FakeQuant'd constant outside a Conv2D/MatMul weight");
+  if (v.qconst && v.ir.empty()) {
+    return Unimplemented("reads a FakeQuant'd constant outside a Conv2D/MatMul weight");
+  }
   if (!v.nchw) return v.ir;
   const std::string key = v.ir + "|nhwc";
   if (auto it = im_.layout_memo_.find(key); it != im_.layout_memo_.end()) return it->second;
@@ -172,7 +178,7 @@ absl::StatusOr<std::string> OpContext::Nhwc(const TfValue& v) {
 }
 
 absl::StatusOr<std::string> OpContext::Nchw(const TfValue& v) {
-  if (!v.pending_pads.empty() || v.qconst) return Nhwc(v);  // same error
+  if (!v.pending_pads.empty() || (v.qconst && v.ir.empty())) return Nhwc(v);  // same error
   if (v.nchw) return v.ir;
   if (v.rank != 4) {
     return Invalid(absl::StrCat("needs a rank-4 NHWC input, input '", v.ir, "' has rank ",
@@ -437,7 +443,7 @@ void Importer::RecordOriginalNames(const std::vector<const tensorflow::NodeDef*>
 }
 
 absl::StatusOr<ir::Graph> Importer::Run(const tensorflow::GraphDef& gd,
-                                        const tensorflow::SignatureDef* signature) {
+                                        const std::vector<std::string>& signature_outputs) {
   auto order = Order(gd);
   if (!order.ok()) return order.status();
   graph_.producer = absl::StrCat("tensorflow graph_def producer ", gd.versions().producer());
@@ -454,14 +460,10 @@ absl::StatusOr<ir::Graph> Importer::Run(const tensorflow::GraphDef& gd,
     if (auto s = it->second(ctx); !s.ok()) return s;
   }
 
-  // Outputs: the signature's, else output 0 of every node nothing reads (Const, NoOp and
+  // Outputs: the signatures', else output 0 of every node nothing reads (Const, NoOp and
   // Placeholder excluded), in file order.
-  std::vector<std::string> outputs;
-  if (signature != nullptr && signature->outputs_size() > 0) {
-    std::map<std::string, std::string> sorted;  // map order: stable across runs
-    for (const auto& [key, info] : signature->outputs()) sorted[key] = TensorName(info.name());
-    for (const auto& [key, tensor] : sorted) outputs.push_back(tensor);
-  } else {
+  std::vector<std::string> outputs = signature_outputs;
+  if (outputs.empty()) {
     std::unordered_set<std::string> read_nodes;
     for (const auto& n : gd.node()) {
       for (const auto& in : n.input()) read_nodes.insert(NodeOf(in));
@@ -525,34 +527,127 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 
 }  // namespace graphdef
 
+namespace graphdef {
+namespace {
+
+std::string Quote(const std::string& s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') out += '\\';
+    out += ch;
+  }
+  return out + "\"";
+}
+
+// Text-format parse errors with their line and column; skipped unknown fields (TF writes
+// fields our protos leave undeclared: debug_info, FunctionDef bodies, experimental_type)
+// as warnings.
+class TextErrors : public google::protobuf::io::ErrorCollector {
+ public:
+  void AddError(int line, google::protobuf::io::ColumnNumber column,
+                const std::string& message) override {
+    if (errors.empty()) errors = absl::StrCat("line ", line + 1, ":", column + 1, ": ", message);
+  }
+  void AddWarning(int line, google::protobuf::io::ColumnNumber column,
+                  const std::string& message) override {
+    warnings.push_back(absl::StrCat("line ", line + 1, ":", column + 1, ": ", message));
+  }
+  std::string errors;
+  std::vector<std::string> warnings;
+};
+
+// The SavedModel's signature_defs as a q8serve.v1.SignatureFile text for the signature
+// layer (server/signature/declaration.h, metadata key "q8serve.signatures"): every
+// signature, its keys bound explicitly to the TF tensors. The engine runs the whole graph
+// per request, so a signature must feed every graph input; one that feeds a tensor other
+// than a Placeholder, or leaves a Placeholder unfed, is left out with a warning.
+std::string SignatureDeclaration(const tensorflow::MetaGraphDef& meta, const ir::Graph& graph,
+                                 std::vector<std::string>& warnings) {
+  std::set<std::string> graph_inputs;
+  for (const auto& in : graph.inputs) graph_inputs.insert(in.name);
+  const std::map<std::string, tensorflow::SignatureDef> sorted(meta.signature_def().begin(),
+                                                               meta.signature_def().end());
+  std::string text, first;
+  bool has_default = false;
+  for (const auto& [key, sig] : sorted) {
+    std::set<std::string> fed;
+    std::string why;
+    for (const auto& [name, info] : sig.inputs()) {
+      const std::string tensor = TensorName(info.name());
+      if (!graph_inputs.count(tensor)) {
+        why = absl::StrCat("its input '", name, "' is tensor '", tensor,
+                           "', which is not a Placeholder of the graph");
+        break;
+      }
+      fed.insert(tensor);
+    }
+    if (why.empty() && fed != graph_inputs) {
+      std::vector<std::string> unfed;
+      for (const auto& t : graph_inputs) {
+        if (!fed.count(t)) unfed.push_back(t);
+      }
+      why = absl::StrCat("it leaves graph input(s) ", absl::StrJoin(unfed, ", "),
+                         " unfed, and q8serve runs the whole graph");
+    }
+    if (!why.empty()) {
+      warnings.push_back(absl::StrCat("signature_def '", key, "' is not served: ", why));
+      continue;
+    }
+    if (first.empty()) first = key;
+    has_default = has_default || key == "serving_default";
+    absl::StrAppend(&text, "signatures {\n  name: ", Quote(key), "\n");
+    const std::map<std::string, tensorflow::TensorInfo> ins(sig.inputs().begin(),
+                                                            sig.inputs().end());
+    const std::map<std::string, tensorflow::TensorInfo> outs(sig.outputs().begin(),
+                                                             sig.outputs().end());
+    for (const auto& [name, info] : ins) {
+      absl::StrAppend(&text, "  inputs { name: ", Quote(name),
+                      " tensor: ", Quote(TensorName(info.name())), " }\n");
+    }
+    for (const auto& [name, info] : outs) {
+      absl::StrAppend(&text, "  outputs { name: ", Quote(name),
+                      " tensor: ", Quote(TensorName(info.name())), " }\n");
+    }
+    absl::StrAppend(&text, "}\n");
+  }
+  if (text.empty()) return "";
+  absl::StrAppend(&text, "default_signature: ", Quote(has_default ? "serving_default" : first),
+                  "\n");
+  return text;
+}
+
+}  // namespace
+}  // namespace graphdef
+
 absl::StatusOr<ir::Graph> ImportGraphDefFile(const std::string& path) {
   auto bytes = graphdef::ReadFile(path);
   if (!bytes.ok()) return bytes.status();
   tensorflow::GraphDef gd;
-  tensorflow::SignatureDef signature;
-  bool has_signature = false;
+  std::vector<std::string> warnings;
+  const tensorflow::MetaGraphDef* meta = nullptr;
+  tensorflow::SavedModel sm;
   if (absl::EndsWith(path, ".pbtxt")) {
-    if (!google::protobuf::TextFormat::ParseFromString(*bytes, &gd)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ": not a text-format GraphDef (protobuf text parse failed)"));
+    google::protobuf::TextFormat::Parser parser;
+    graphdef::TextErrors errors;
+    parser.RecordErrorsTo(&errors);
+    parser.AllowUnknownField(true);
+    if (!parser.ParseFromString(*bytes, &gd)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": not a text-format GraphDef (protobuf text parse failed at ", errors.errors,
+          ")"));
     }
+    for (const auto& w : errors.warnings) warnings.push_back(absl::StrCat("skipped ", w));
   } else if (absl::EndsWith(path, "saved_model.pb")) {
-    tensorflow::SavedModel sm;
     if (!sm.ParseFromString(*bytes) || sm.meta_graphs_size() == 0) {
       return absl::InvalidArgumentError(
           absl::StrCat(path, ": not a SavedModel with a MetaGraphDef (protobuf parse failed)"));
     }
-    const tensorflow::MetaGraphDef* meta = &sm.meta_graphs(0);
+    meta = &sm.meta_graphs(0);
     for (const auto& m : sm.meta_graphs()) {
       const auto& tags = m.meta_info_def().tags();
       if (std::find(tags.begin(), tags.end(), "serve") != tags.end()) meta = &m;
     }
     gd = meta->graph_def();
-    if (auto it = meta->signature_def().find("serving_default");
-        it != meta->signature_def().end()) {
-      signature = it->second;
-      has_signature = true;
-    }
     for (const auto& n : gd.node()) {
       if (n.op() == "VarHandleOp" || n.op() == "VariableV2" || n.op() == "ReadVariableOp") {
         return absl::UnimplementedError(absl::StrCat(
@@ -565,19 +660,35 @@ absl::StatusOr<ir::Graph> ImportGraphDefFile(const std::string& path) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": not a binary GraphDef (protobuf parse failed)"));
   }
-  graphdef::Importer importer(path);
-  auto graph = importer.Run(gd, has_signature ? &signature : nullptr);
-  if (!graph.ok()) return graph.status();
-  if (has_signature) {
-    // The signature's logical names, for the signature layer: "<key>" → tensor.
-    for (const auto& [key, info] : signature.inputs()) {
-      graph->metadata[absl::StrCat("tf.signature.input.", key)] = graphdef::TensorName(info.name());
+  // A SavedModel's graph outputs: every signature's outputs (sorted, once each).
+  std::vector<std::string> outputs;
+  if (meta != nullptr) {
+    std::set<std::string> all;
+    for (const auto& [key, sig] : meta->signature_def()) {
+      for (const auto& [name, info] : sig.outputs()) all.insert(graphdef::TensorName(info.name()));
     }
-    for (const auto& [key, info] : signature.outputs()) {
-      graph->metadata[absl::StrCat("tf.signature.output.", key)] =
-          graphdef::TensorName(info.name());
+    outputs.assign(all.begin(), all.end());
+  }
+  graphdef::Importer importer(path);
+  auto graph = importer.Run(gd, outputs);
+  if (!graph.ok()) return graph.status();
+  if (meta != nullptr) {
+    const std::string declaration = graphdef::SignatureDeclaration(*meta, *graph, warnings);
+    if (!declaration.empty()) graph->metadata["q8serve.signatures"] = declaration;
+    // The serving signature's keys, for listings: "tf.signature.input.<key>" → tensor.
+    if (auto it = meta->signature_def().find("serving_default");
+        it != meta->signature_def().end()) {
+      for (const auto& [key, info] : it->second.inputs()) {
+        graph->metadata[absl::StrCat("tf.signature.input.", key)] =
+            graphdef::TensorName(info.name());
+      }
+      for (const auto& [key, info] : it->second.outputs()) {
+        graph->metadata[absl::StrCat("tf.signature.output.", key)] =
+            graphdef::TensorName(info.name());
+      }
     }
   }
+  if (!warnings.empty()) graph->metadata["tf.warnings"] = absl::StrJoin(warnings, "\n");
   return graph;
 }
 

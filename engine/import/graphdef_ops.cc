@@ -323,6 +323,44 @@ absl::StatusOr<std::string> RealOf(OpContext& c, const TfValue& v, const QParams
   return EmitDq(c, *q, p, c.OutName(0, nchw ? "@dq_nchw" : "@dq"));
 }
 
+// What a value holds, in TF's words: its IR storage, or qint32 for a qint32 tensor held
+// as its real value.
+std::string HeldType(const TfValue& v) {
+  return v.real_qint32 ? std::string("qint32") : std::string(DTypeName(v.dtype));
+}
+
+// Input i must hold the type attribute `attr` (a tensorflow::DataType; `fallback` when the
+// node has none, 0 = do not check) says. Values known only at import time (ranges) have no
+// IR type and are checked by the op that reads them.
+absl::Status CheckInputType(OpContext& c, const TfValue& v, int i, const char* attr,
+                            int fallback = 0) {
+  const int t = c.Type(attr, fallback);
+  if (t == 0 || v.dtype == DType::kUnknown) return absl::OkStatus();
+  const bool ok = v.real_qint32 ? t == DT_QINT32 : (t != DT_QINT32 && FromTf(t) == v.dtype);
+  if (ok) return absl::OkStatus();
+  return c.Invalid(absl::StrCat("attribute ", attr, " says ", TfTypeName(t), " but input ", i,
+                                " '", c.node().input(i), "' holds ", HeldType(v)));
+}
+
+// A float op: attribute `attr` (T; nullptr for ops without one) must be float, and input i
+// must hold float — never quantized bytes, which the op would read as numbers.
+absl::Status CheckFloatT(OpContext& c, const TfValue& v, int i, const char* attr = "T") {
+  if (attr != nullptr) {
+    const int t = c.Type(attr, DT_FLOAT);
+    if (t != DT_FLOAT) {
+      return c.Unimplemented(absl::StrCat("attribute ", attr, " is ", TfTypeName(t),
+                                          "; supported: float (quantized tensors go through "
+                                          "the Quantized* ops or Dequantize)"));
+    }
+    return CheckInputType(c, v, i, attr, DT_FLOAT);
+  }
+  if (v.dtype == DType::kUnknown || (v.dtype == DType::kFloat32 && !v.real_qint32)) {
+    return absl::OkStatus();
+  }
+  return c.Invalid(absl::StrCat("input ", i, " '", c.node().input(i), "' holds ", HeldType(v),
+                                "; the op takes float"));
+}
+
 TfValue Floats(std::vector<float> f) {
   TfValue v;
   v.floats = std::move(f);
@@ -346,6 +384,7 @@ absl::Status Unary(OpContext& c, const std::string& op, std::vector<std::string>
                    std::map<std::string, ir::Attribute> attrs = {}) {
   auto x = c.Input(0);
   if (!x.ok()) return x.status();
+  if (auto s = CheckFloatT(c, *x, 0); !s.ok()) return s;
   std::string in = x->ir;
   if (!x->pending_pads.empty() || x->qconst) {
     auto nhwc = c.Nhwc(*x);
@@ -437,658 +476,6 @@ void EmitConv(OpContext& c, const std::string& x, const std::string& w_ir, const
   c.SetOutput(0, v);
 }
 
-// A constant filter as IR weights: float, or int8 (zero zero point) behind a per-tensor /
-// per-output-channel DequantizeLinear. `q` set for quantized filters.
-struct Filter {
-  std::string ir;
-  Shape oihw;
-};
-
-absl::StatusOr<Filter> FloatFilter(OpContext& c, const TfValue& wv, bool depthwise) {
-  if (wv.qconst) {
-    const QuantizedConst& qc = *wv.qconst;
-    if (qc.q->shape().size() != 4) return c.Invalid("filter must be 4-D [h, w, in, out]");
-    if (depthwise && qc.scales.size() > 1) {
-      return c.Unimplemented("per-channel FakeQuant on a depthwise filter");
-    }
-    Tensor oihw = FilterToOihw(*qc.q, depthwise);
-    Filter f{"", oihw.shape()};
-    const std::string q = c.AddConst(c.name() + "/filter_q", std::move(oihw));
-    QParams p;
-    p.storage = DType::kInt8;
-    p.scales = qc.scales;
-    p.zps.assign(qc.scales.size(), 0);
-    f.ir = EmitDq(c, q, p, c.OutName(0, "@filter"), 0);
-    return f;
-  }
-  const Tensor* w = c.ConstTensor(wv);
-  if (w == nullptr || w->dtype() != DType::kFloat32 || w->shape().size() != 4) {
-    return c.Unimplemented(
-        "filter must be a 4-D float Const [h, w, in, out] (or a FakeQuant of one)");
-  }
-  Tensor oihw = FilterToOihw(*w, depthwise);
-  Filter f{"", oihw.shape()};
-  f.ir = c.AddConst(c.name() + "/filter_oihw", std::move(oihw));
-  return f;
-}
-
-// ---------------------------------------------------------------------- float ops
-
-absl::Status Placeholder(OpContext& c) {
-  const int type = c.Type("dtype", 0);
-  const DType dtype = FromTf(type);
-  if (dtype == DType::kUnknown || type == DT_QINT32) {
-    return c.Unimplemented(absl::StrCat("dtype ", TfTypeName(type)));
-  }
-  ir::ValueInfo info;
-  info.name = absl::StrCat(c.name(), ":0");
-  info.dtype = dtype;
-  TfValue v;
-  v.ir = info.name;
-  v.dtype = dtype;
-  // The shape attr, else the "_output_shapes" TF writes when asked (add_shapes=True).
-  const tensorflow::TensorShapeProto* proto = nullptr;
-  if (const auto* a = c.Attr("shape"); a && a->has_shape() && !a->shape().unknown_rank()) {
-    proto = &a->shape();
-  } else if (const auto* o = c.Attr("_output_shapes"); o && o->has_list() &&
-                                                       o->list().shape_size() == 1 &&
-                                                       !o->list().shape(0).unknown_rank()) {
-    proto = &o->list().shape(0);
-  }
-  if (proto == nullptr) {
-    // The engine plans each input by rank; an unknown one would fail every request.
-    return c.Unimplemented(
-        "has no known rank; set the Placeholder's shape (e.g. [-1, 224, 224, 3], -1 for "
-        "dims fixed at run time) before freezing");
-  }
-  Shape shape;
-  for (const auto& d : proto->dim()) shape.push_back(d.size() < 0 ? -1 : d.size());
-  v.rank = static_cast<int>(shape.size());
-  info.shape = shape;
-  c.graph().inputs.push_back(std::move(info));
-  c.SetOutput(0, v);
-  return absl::OkStatus();
-}
-
-absl::Status Const(OpContext& c) {
-  const auto* value = c.Attr("value");
-  if (value == nullptr || !value->has_tensor()) return c.Invalid("has no tensor 'value'");
-  const int declared = c.Type("dtype", value->tensor().dtype());
-  if (declared != value->tensor().dtype()) {
-    return c.Invalid(absl::StrCat("attribute dtype says ", TfTypeName(declared),
-                                  " but its tensor holds ", TfTypeName(value->tensor().dtype())));
-  }
-  auto t = TensorFromTf(value->tensor());
-  if (!t.ok()) return c.Invalid(std::string(t.status().message()));
-  TfValue v;
-  v.dtype = t->dtype();
-  v.rank = static_cast<int>(t->shape().size());
-  if (t->dtype() == DType::kFloat32 && t->num_elements() <= 4096) v.floats = FloatsOf(*t);
-  v.ir = absl::StrCat(c.name(), ":0");
-  c.graph().constants[v.ir] = std::make_shared<const Tensor>(*std::move(t));
-  c.SetOutput(0, v);
-  return absl::OkStatus();
-}
-
-absl::Status Identity(OpContext& c) {
-  auto x = c.Input(0);
-  if (!x.ok()) return x.status();
-  if (c.ConstTensor(*x) || x->qconst || !x->pending_pads.empty() || x->ir.empty()) {
-    c.SetOutput(0, *x);  // constants and import-time values pass through
-    return absl::OkStatus();
-  }
-  TfValue v = *x;
-  v.conv_node = -1;
-  v.ir = c.OutName(0, x->nchw ? "@nchw" : "");
-  c.Emit("Identity", {x->ir}, {v.ir});
-  c.SetOutput(0, v);
-  return absl::OkStatus();
-}
-
-// NoOp (control-dependency anchors left in frozen graphs): nothing to run.
-absl::Status NoOp(OpContext&) { return absl::OkStatus(); }
-
-// Conv2D: y[n,h,w,o] = Σ_{kh,kw,i} x[n, h·s+kh·d - pad, w·s+kw·d - pad, i] · f[kh,kw,i,o]
-// DepthwiseConv2dNative: output channel c·M+m reads input channel c only (group = C).
-absl::Status Conv2D(OpContext& c) {
-  const bool depthwise = c.node().op() == "DepthwiseConv2dNative";
-  auto x = c.Input(0);
-  auto wv = c.Input(1);
-  if (!x.ok()) return x.status();
-  if (!wv.ok()) return wv.status();
-  auto w = WindowOf(c);
-  if (!w.ok()) return w.status();
-  auto f = FloatFilter(c, *wv, depthwise);
-  if (!f.ok()) return f.status();
-  auto xin = ConvInput(c, *x, *w);
-  if (!xin.ok()) return xin.status();
-  const int64_t group = depthwise ? f->oihw[0] / (wv->qconst ? wv->qconst->q->shape()[3]
-                                                             : c.ConstTensor(*wv)->shape()[3])
-                                  : 1;
-  EmitConv(c, *xin, f->ir, f->oihw, group, *w, false);
-  return absl::OkStatus();
-}
-
-// MatMul: y = op(a)·op(b), op = transpose when transpose_a / transpose_b.
-absl::Status MatMul(OpContext& c) {
-  auto a = c.Input(0);
-  auto b = c.Input(1);
-  if (!a.ok()) return a.status();
-  if (!b.ok()) return b.status();
-  if (c.Bool("transpose_a", false)) return c.Unimplemented("transpose_a = true");
-  const bool tb = c.Bool("transpose_b", false);
-  auto ain = c.Nhwc(*a);
-  if (!ain.ok()) return ain.status();
-  std::string bin;
-  if (b->qconst) {
-    const QuantizedConst& qc = *b->qconst;
-    if (qc.q->shape().size() != 2) return c.Invalid("b must be 2-D");
-    if (tb && qc.scales.size() > 1)
-      return c.Unimplemented("per-channel FakeQuant with transpose_b");
-    Tensor q = qc.q->Clone();
-    if (tb) {
-      Tensor t(q.dtype(), {q.shape()[0], q.shape()[1], 1, 1});
-      std::memcpy(t.data(), q.data(), q.byte_size());
-      Tensor p = Permute4(t, {1, 0, 2, 3});
-      q = Tensor(q.dtype(), {q.shape()[1], q.shape()[0]});
-      std::memcpy(q.data(), p.data(), q.byte_size());
-    }
-    QParams p;
-    p.storage = DType::kInt8;
-    p.scales = qc.scales;
-    p.zps.assign(qc.scales.size(), 0);
-    bin = EmitDq(c, c.AddConst(c.name() + "/b_q", std::move(q)), p, c.OutName(0, "@b"), 1);
-  } else if (const Tensor* bt = c.ConstTensor(*b); bt && tb) {
-    if (bt->shape().size() != 2) return c.Invalid("b must be 2-D");
-    Tensor t(bt->dtype(), {bt->shape()[0], bt->shape()[1], 1, 1});
-    std::memcpy(t.data(), bt->data(), bt->byte_size());
-    Tensor p = Permute4(t, {1, 0, 2, 3});
-    Tensor q(bt->dtype(), {bt->shape()[1], bt->shape()[0]});
-    std::memcpy(q.data(), p.data(), q.byte_size());
-    bin = c.AddConst(c.name() + "/b_t", std::move(q));
-  } else if (tb) {
-    return c.Unimplemented("transpose_b with a non-constant b");
-  } else {
-    auto n = c.Nhwc(*b);
-    if (!n.ok()) return n.status();
-    bin = *n;
-  }
-  TfValue v;
-  v.ir = c.OutName(0);
-  v.dtype = DType::kFloat32;
-  v.rank = 2;
-  c.Emit("MatMul", {*ain, bin}, {v.ir});
-  c.SetOutput(0, v);
-  return absl::OkStatus();
-}
-
-// x + b along the last (channel) axis; a Conv whose only reader is this add takes b as
-// its bias instead (exact: the conv adds it to the same sums).
-absl::Status AddBias(OpContext& c, const TfValue& x, std::vector<float> bias,
-                     bool same_node = false) {
-  if (x.conv_node >= 0 && (same_node || c.consumers_of(TensorName(c.node().input(0))) == 1) &&
-      c.node_at(x.conv_node).Input(2).empty()) {
-    ir::Node& conv = c.node_at(x.conv_node);
-    const int64_t channels = static_cast<int64_t>(bias.size());
-    const Tensor* w = c.graph().FindConstant(conv.Input(1));
-    if (w != nullptr && !w->shape().empty() && w->shape()[0] != channels) {
-      return c.Invalid(absl::StrCat(channels, " bias values for a conv with ", w->shape()[0],
-                                    " output channels"));
-    }
-    conv.inputs.resize(3);
-    conv.inputs[2] = c.AddFloatConst(c.name() + "/bias", std::move(bias), {channels});
-    TfValue v = x;
-    v.conv_node = -1;
-    v.ir = c.OutName(0, x.real_qint32 ? "@real_nchw" : "@nchw");
-    conv.outputs[0] = v.ir;
-    c.SetOutput(0, v);
-    return absl::OkStatus();
-  }
-  const int64_t channels = static_cast<int64_t>(bias.size());
-  const std::string b = c.AddFloatConst(c.name() + "/bias", std::move(bias),
-                                        x.nchw ? Shape{channels, 1, 1} : Shape{channels});
-  std::string in = x.ir;
-  if (!x.pending_pads.empty() || x.qconst) {
-    auto n = c.Nhwc(x);
-    if (!n.ok()) return n.status();
-    in = *n;
-  }
-  TfValue v = Like(x,
-                   c.OutName(0, x.nchw ? (x.real_qint32 ? "@real_nchw" : "@nchw")
-                                       : (x.real_qint32 ? "@real" : "")),
-                   DType::kFloat32);
-  c.Emit("Add", {in, b}, {v.ir});
-  c.SetOutput(0, v);
-  return absl::OkStatus();
-}
-
-absl::Status BiasAdd(OpContext& c) {
-  if (c.Str("data_format", "NHWC") != "NHWC") return c.Unimplemented("data_format NCHW");
-  auto x = c.Input(0);
-  if (!x.ok()) return x.status();
-  auto b = c.ConstFloats(1, "bias");
-  if (!b.ok()) return b.status();
-  return AddBias(c, *x, *std::move(b));
-}
-
-// Add / AddV2: element-wise with broadcasting; operands brought to one layout.
-absl::Status Add(OpContext& c) {
-  auto a = c.Input(0);
-  auto b = c.Input(1);
-  if (!a.ok()) return a.status();
-  if (!b.ok()) return b.status();
-  const Tensor* ca = c.ConstTensor(*a);
-  const Tensor* cb = c.ConstTensor(*b);
-  std::string ia, ib;
-  bool nchw = false;
-  if (ca == nullptr && cb == nullptr) {
-    nchw = a->rank == 4 && b->rank == 4 && (a->nchw || b->nchw);
-    auto x = nchw ? c.Nchw(*a) : c.Nhwc(*a);
-    auto y = nchw ? c.Nchw(*b) : c.Nhwc(*b);
-    if (!x.ok()) return x.status();
-    if (!y.ok()) return y.status();
-    ia = *x;
-    ib = *y;
-  } else {
-    const TfValue& var = ca ? *b : *a;
-    const Tensor* k = ca ? ca : cb;
-    const int64_t last = k->shape().empty() ? 1 : k->shape().back();
-    nchw = var.nchw &&
-           (k->num_elements() == 1 || (k->shape().size() <= 4 && k->num_elements() == last));
-    auto x = nchw ? absl::StatusOr<std::string>(var.ir) : c.Nhwc(var);
-    if (!x.ok()) return x.status();
-    std::string kc = ca ? (*a).ir : (*b).ir;
-    if (nchw && k->num_elements() > 1) {
-      Tensor r = k->Clone();
-      Tensor t(r.dtype(), {last, 1, 1});
-      std::memcpy(t.data(), r.data(), r.byte_size());
-      kc = c.AddConst(c.name() + "/nchw_operand", std::move(t));
-    }
-    ia = ca ? kc : *x;
-    ib = ca ? *x : kc;
-  }
-  TfValue v;
-  v.ir = c.OutName(0, nchw ? "@nchw" : "");
-  v.dtype = a->dtype == DType::kUnknown ? b->dtype : a->dtype;
-  v.rank = std::max(a->rank, b->rank);
-  v.nchw = nchw;
-  c.Emit("Add", {ia, ib}, {v.ir});
-  c.SetOutput(0, v);
-  return absl::OkStatus();
-}
-
-absl::Status Relu(OpContext& c) { return Unary(c, "Relu"); }
-
-// Relu6: min(max(x, 0), 6) = Clip(x, 0, 6).
-absl::Status Relu6(OpContext& c) {
-  return Unary(c, "Clip",
-               {c.AddScalar(c.name() + "/zero", 0.f), c.AddScalar(c.name() + "/six", 6.f)});
-}
-
-// MaxPool / AvgPool over NHWC windows; TF's SAME AvgPool divides by the in-bounds count,
-// which is AveragePool's count_include_pad = 0.
-absl::StatusOr<std::pair<std::string, std::map<std::string, ir::Attribute>>> PoolSetup(
-    OpContext& c, const TfValue& x) {
-  auto w = WindowOf(c);
-  if (!w.ok()) return w.status();
-  auto k = c.Ints("ksize");
-  if (k.size() != 4 || k[0] != 1 || k[3] != 1) return c.Unimplemented("ksize must be [1, h, w, 1]");
-  auto in = c.Nchw(x);
-  if (!in.ok()) return in.status();
-  auto attrs = WindowAttrs(*w, {k[1], k[2]});
-  attrs.erase("dilations");
-  return std::make_pair(*in, std::move(attrs));
-}
-
-absl::Status Pool(OpContext& c) {
-  auto x = c.Input(0);
-  if (!x.ok()) return x.status();
-  auto setup = PoolSetup(c, *x);
-  if (!setup.ok()) return setup.status();
-  TfValue v = Like(*x, c.OutName(0, "@nchw"), x->dtype);
-  v.nchw = true;
-  v.rank = 4;
-  if (c.node().op() == "MaxPool") {
-    c.MoveData("MaxPool", setup->first, {}, setup->second, v.ir);  // max commutes with DQ
-  } else {
-    c.Emit("AveragePool", {setup->first}, {v.ir}, setup->second);
-  }
-  c.SetOutput(0, v);
-  return absl::OkStatus();
-}
-
-// Mean over axes {1, 2} of NHWC = GlobalAveragePool; keep_dims = false drops H, W.
-absl::Status Mean(OpContext& c) {
-  auto x = c.Input(0);
-  if (!x.ok()) return x.status();
-  auto axes = c.ConstInts(1, "reduction_indices");
-  if (!axes.ok()) return axes.status();
-  std::vector<int64_t> ax = *axes;
-  for (auto& a : ax) a = a < 0 ? a + 4 : a;
-  std::sort(ax.begin(), ax.end());
-  if (x->rank != 4 || ax != std::vector<int64_t>{1, 2}) {
-    return c.Unimplemented("Mean is supported over the spatial axes [1, 2] of a 4-D NHWC tensor");
-  }
-  auto in = c.Nchw(*x);
-  if (!in.ok()) return in.status();
-  const bool keep = c.Bool("keep_dims", false) || c.Bool("keepdims", false);
-  TfValue v;
-  v.dtype = DType::kFloat32;
-  const std::string pooled = keep ? c.OutName(0, "@nchw") : c.OutName(0, "@pooled");
-  c.Emit("GlobalAveragePool", {*in}, {pooled});
-  if (keep) {
-    v.ir = pooled;
-    v.rank = 4;
-    v.nchw = true;
-  } else {
-    v.ir = c.OutName(0);
-    v.rank = 2;
-    c.Emit("Flatten", {pooled}, {v.ir}, {{"axis", int64_t{1}}}, c.name() + "/flatten");
-  }
-  c.SetOutput(0, v);
-  return absl::OkStatus();
-}
-
-absl::Status ReshapeTo(OpContext& c, const TfValue& x, std::vector<int64_t> shape, int out_k) {
-  for (int64_t d : shape) {
-    if (d == 0) return c.Unimplemented("a 0 in the target shape");
-  }
-  auto in = c.Nhwc(x);
-  if (!in.ok()) return in.status();
-  TfValue v = x;
-  v.nchw = false;
-  v.conv_node = -1;
-  v.flat_of = shape == std::vector<int64_t>{-1} ? x.ir : "";
-  v.rank = static_cast<int>(shape.size());
-  v.ir = c.OutName(out_k);
-  c.MoveData("Reshape", *in, {c.AddInt64Const(c.name() + "/shape", std::move(shape))}, {}, v.ir);
-  c.SetOutput(out_k, v);
-  return absl::OkStatus();
-}
-
-absl::Status Reshape(OpContext& c) {
-  auto x = c.Input(0);
-  if (!x.ok()) return x.status();
-  auto shape = c.ConstInts(1, "shape");
-  if (!shape.ok()) return shape.status();
-  return ReshapeTo(c, *x, *shape, 0);
-}
-
-absl::Status Squeeze(OpContext& c) {
-  auto x = c.Input(0);
-  if (!x.ok()) return x.status();
-  auto in = c.Nhwc(*x);
-  if (!in.ok()) return in.status();
-  std::vector<int64_t> axes = c.Ints("squeeze_dims");
-  if (axes.empty()) axes = c.Ints("axis");
-  TfValue v = *x;
-  v.nchw = false;
-  v.conv_node = -1;
-  v.rank = axes.empty() || x->rank < 0 ? -1 : x->rank - static_cast<int>(axes.size());
-  v.ir = c.OutName(0);
-  std::vector<std::string> extra;
-  if (!axes.empty()) extra.push_back(c.AddInt64Const(c.name() + "/axes", axes));
-  c.MoveData("Squeeze", *in, std::move(extra), {}, v.ir);
-  c.SetOutput(0, v);
-  return absl::OkStatus();
-}
-
-// ConcatV2(values..., axis): NCHW when all inputs are 4-D and one is NCHW already.
-absl::Status ConcatV2(OpContext& c) {
-  const int n = c.num_inputs() - 1;
-  if (n < 1) return c.Invalid("needs values and an axis");
-  auto axis = c.ConstInts(n, "axis");
-  if (!axis.ok() || axis->size() != 1) return c.Invalid("axis must be a scalar int Const");
-  std::vector<TfValue> vals;
-  bool nchw = false, all4 = true;
-  for (int i = 0; i < n; ++i) {
-    auto v = c.Input(i);
-    if (!v.ok()) return v.status();
-    nchw = nchw || v->nchw;
-    all4 = all4 && v->rank == 4;
-    vals.push_back(*v);
-  }
-  nchw = nchw && all4;
-  int64_t a = (*axis)[0];
-  if (a < 0) a += vals[0].rank;
-  if (a < 0 || (vals[0].rank >= 0 && a >= vals[0].rank)) {
-    return c.Invalid(absl::StrCat("axis ", (*axis)[0], " out of range for rank ", vals[0].rank));
-  }
-  if (nchw) a = std::vector<int64_t>{0, 2, 3, 1}[a];
-  std::vector<std::string> inputs;
-  for (const auto& v : vals) {
-    auto in = nchw ? c.Nchw(v) : c.Nhwc(v);
-    if (!in.ok()) return in.status();
-    inputs.push_back(*in);
-  }
-  TfValue out = Like(vals[0], c.OutName(0, nchw ? "@nchw" : ""), vals[0].dtype);
-  out.nchw = nchw;
-  c.Emit("Concat", std::move(inputs), {out.ir}, {{"axis", a}});
-  c.SetOutput(0, out);
-  return absl::OkStatus();
-}
-
-// Softmax over the last axis: y = exp(x - max x) / Σ exp(x - max x).
-absl::Status Softmax(OpContext& c) {
-  auto x = c.Input(0);
-  if (!x.ok()) return x.status();
-  auto in = c.Nhwc(*x);
-  if (!in.ok()) return in.status();
-  TfValue v = *x;
-  v.nchw = false;
-  v.conv_node = -1;
-  v.ir = c.OutName(0);
-  c.Emit("Softmax", {*in}, {v.ir}, {{"axis", int64_t{-1}}});
-  c.SetOutput(0, v);
-  return absl::OkStatus();
-}
-
-// Pad / PadV2 with zeros on H and W: kept pending and folded into the next conv's pads.
-absl::Status Pad(OpContext& c) {
-  auto x = c.Input(0);
-  if (!x.ok()) return x.status();
-  auto p = c.ConstInts(1, "paddings");
-  if (!p.ok()) return p.status();
-  if (c.node().op() == "PadV2") {
-    auto value = c.ConstScalar(2, "constant_values");
-    if (!value.ok()) return value.status();
-    if (*value != 0.f) return c.Unimplemented("PadV2 with a non-zero constant_values");
-  }
-  if (p->size() != 8 || (*p)[0] || (*p)[1] || (*p)[6] || (*p)[7]) {
-    return c.Unimplemented("Pad is supported on the H and W axes of a 4-D NHWC tensor");
-  }
-  TfValue v = *x;
-  v.conv_node = -1;
-  v.pending_pads = {(*p)[2], (*p)[4], (*p)[3], (*p)[5]};  // t, l, b, r
-  v.pad_source_tf = absl::StrCat(c.name(), ":0");
-  c.SetOutput(0, v);
-  return absl::OkStatus();
-}
-
-// Min / Max over every element (quantize_graph's run-time range: Reshape(x, [-1]) then a
-// reduction over axis 0, or a reduction over all axes): nothing is emitted; a QuantizeV2
-// reading both becomes DynamicQuantizeLinear.
-absl::Status MinMax(OpContext& c) {
-  auto x = c.Input(0);
-  if (!x.ok()) return x.status();
-  auto axes = c.ConstInts(1, "reduction_indices");
-  if (!axes.ok()) return axes.status();
-  std::string source;
-  if (x->rank == 1 && *axes == std::vector<int64_t>{0}) {
-    source = x->flat_of.empty() ? x->ir : x->flat_of;
-  } else if (x->rank > 0 && static_cast<int>(axes->size()) == x->rank) {
-    source = x->ir;
-  }
-  if (source.empty()) {
-    return c.Unimplemented(
-        "Min/Max are supported only over all elements, as the range of a QuantizeV2");
-  }
-  TfValue v;
-  v.reduce_of = source;
-  v.reduce_kind = c.node().op() == "Min" ? 'm' : 'M';
-  v.rank = 0;
-  c.SetOutput(0, v);
-  return absl::OkStatus();
-}
-
-// ---------------------------------------------------------------- quantized ops
-
-// QuantizeV2 (TF op docs, quantize_op.cc). The range is first widened to hold 0 and be
-// at least ensure_minimum_range wide:
-//   min' = min(0, min),  max' = max(0, max(max, min' + ε)),  ε = max(1, |min|, |max|)·emr
-//   MIN_COMBINED: q = round_half_up((clamp(x) - min')·(2^8-1)/(max'-min')) [- 128 if qint8]
-//   MIN_FIRST:    q = round(x/s) - round(min'/s) + lowest,  s = (max'-min')/(2^8-1)
-//   SCALED:       f = min(lowest/min', highest/max') (each side only when its sign allows),
-//                 q = round_mode(x·f), outputs min = lowest/f, max = highest/f
-//                 (lowest = -127 with narrow_range)
-absl::Status QuantizeV2(OpContext& c) {
-  auto x = c.Input(0);
-  if (!x.ok()) return x.status();
-  const int tf_type = c.Type("T", 0);
-  const DType storage = StorageOf(tf_type);
-  if (auto s = CheckQuantType(c, storage, "T", tf_type); !s.ok()) return s;
-  if (c.Int("axis", -1) != -1) return c.Unimplemented("per-channel QuantizeV2 (axis != -1)");
-  {
-    // Run-time range: min/max of x itself (quantize_graph without calibration).
-    auto rmin = c.Input(1);
-    auto rmax = c.Input(2);
-    if (rmin.ok() && rmax.ok() && rmin->reduce_kind == 'm' && rmax->reduce_kind == 'M' &&
-        rmin->reduce_of == x->ir && rmax->reduce_of == x->ir) {
-      // DynamicQuantizeLinear: s = (max(0, max x) - min(0, min x))/255,
-      // z = sat(round(-min(0, min x)/s)), q = sat(round(x/s) + z) — TF's MIN_FIRST quint8
-      // with the same widened range, except ensure_minimum_range (only for ranges under
-      // 0.01) and ties of the zero point's rounding (≤ 1 unit).
-      if (storage != DType::kUint8 || c.Str("mode", "MIN_COMBINED") != "MIN_FIRST") {
-        return c.Unimplemented("a run-time range is supported for quint8 MIN_FIRST only");
-      }
-      TfValue v = Like(*x, c.OutName(0, x->nchw ? "@nchw" : ""), DType::kUint8);
-      v.dyn_scale = c.OutName(0, "@scale");
-      v.dyn_zp = c.OutName(0, "@zero_point");
-      c.Emit("DynamicQuantizeLinear", {x->ir}, {v.ir, v.dyn_scale, v.dyn_zp});
-      c.SetOutput(0, v);
-      c.SetOutput(1, TfValue{});  // run-time range: readable only through output 0
-      c.SetOutput(2, TfValue{});
-      return absl::OkStatus();
-    }
-  }
-  auto mn = c.ConstScalar(1, "min_range");
-  auto mx = c.ConstScalar(2, "max_range");
-  if (!mn.ok()) return mn.status();
-  if (!mx.ok()) return mx.status();
-  const std::string mode = c.Str("mode", "MIN_COMBINED");
-  const float emr = c.Float("ensure_minimum_range", 0.01f);
-  float lo = std::min(0.f, *mn);
-  const float eps = std::max(1.f, std::max(std::fabs(*mn), std::fabs(*mx))) * emr;
-  float hi = std::max(0.f, std::max(*mx, lo + eps));
-  const std::string out = c.OutName(0);
-  if (mode == "MIN_FIRST") {
-    EmitQ(c, x->ir, MinFirst({lo}, {hi}, storage), out);
-  } else if (mode == "MIN_COMBINED") {
-    // (x - min') then QuantizeLinear with z = 0 (quint8) / -128 (qint8).
-    QParams p;
-    p.storage = storage;
-    p.scales = {(hi - lo) / 255.f};
-    p.zps = {storage == DType::kUint8 ? 0 : -128};
-    const std::string shifted = c.OutName(0, "@shifted");
-    c.Emit("Sub", {x->ir, c.AddScalar(c.name() + "/min", lo)}, {shifted}, {},
-           c.name() + "/subtract_min");
-    EmitQ(c, shifted, p, out);
-  } else if (mode == "SCALED") {
-    const bool narrow = c.Bool("narrow_range", false);
-    const float qmin = storage == DType::kUint8 ? 0.f : (narrow ? -127.f : -128.f);
-    const float qmax = storage == DType::kUint8 ? 255.f : 127.f;
-    const float big = std::numeric_limits<float>::max();
-    const float f = std::min(qmin * lo > 0 ? qmin / lo : big, qmax * hi > 0 ? qmax / hi : big);
-    lo = qmin / f;
-    hi = qmax / f;
-    // round_mode HALF_AWAY_FROM_ZERO differs from QuantizeLinear's half-to-even only at
-    // exact .5 ties (≤ 1 unit). narrow_range's lowest level -127 is kept by clamping
-    // x to [min', max'] first, as TF does.
-    std::string in = x->ir;
-    if (narrow) {
-      in = c.OutName(0, "@clamped");
-      c.Emit("Clip", {x->ir, c.AddScalar(c.name() + "/lo", lo), c.AddScalar(c.name() + "/hi", hi)},
-             {in}, {}, c.name() + "/clamp");
-    }
-    QParams p;
-    p.storage = storage;
-    p.scales = {1.f / f};
-    p.zps = {0};
-    EmitQ(c, in, p, out);
-  } else {
-    return c.Unimplemented(
-        absl::StrCat("mode '", mode, "' (supported: MIN_COMBINED, MIN_FIRST, SCALED)"));
-  }
-  c.SetOutput(0, Like(*x, out, storage));
-  c.SetOutput(1, Floats({lo}));
-  c.SetOutput(2, Floats({hi}));
-  return absl::OkStatus();
-}
-
-// Dequantize (TF op docs):
-//   MIN_COMBINED: x = (q [+ 128 if qint8])·(max-min)/(2^8-1) + min
-//   MIN_FIRST:    x = s·(q - z) with MinFirst(min, max)
-//   SCALED:       x = q·f, f = max/255 (quint8) or max(min/lowest, max/127) (qint8)
-absl::Status Dequantize(OpContext& c) {
-  auto x = c.Input(0);
-  if (!x.ok()) return x.status();
-  if (x->real_qint32) {  // already real
-    TfValue v = *x;
-    v.real_qint32 = false;
-    v.conv_node = -1;
-    v.ir = c.OutName(0, x->nchw ? "@nchw" : "");
-    c.Emit("Identity", {x->ir}, {v.ir});
-    c.SetOutput(0, v);
-    return absl::OkStatus();
-  }
-  const int tf_type = c.Type("T", 0);
-  const DType storage = StorageOf(tf_type);
-  if (auto s = CheckQuantType(c, storage, "T", tf_type); !s.ok()) return s;
-  if (x->dtype != storage) {
-    return c.Invalid(absl::StrCat("attribute T says ", TfTypeName(tf_type), " but input '",
-                                  c.node().input(0), "' holds ", DTypeName(x->dtype)));
-  }
-  if (!x->dyn_scale.empty()) {  // the run-time range of a DynamicQuantizeLinear
-    TfValue v = Like(*x, c.OutName(0, x->nchw ? "@nchw" : ""), DType::kFloat32);
-    c.Emit("DequantizeLinear", {x->ir, x->dyn_scale, x->dyn_zp}, {v.ir});
-    c.SetOutput(0, v);
-    return absl::OkStatus();
-  }
-  auto mn = c.ConstScalar(1, "min_range");
-  auto mx = c.ConstScalar(2, "max_range");
-  if (!mn.ok()) return mn.status();
-  if (!mx.ok()) return mx.status();
-  const std::string mode = c.Str("mode", "MIN_COMBINED");
-  const std::string out = c.OutName(0, x->nchw ? "@nchw" : "");
-  QParams p;
-  p.storage = storage;
-  if (mode == "MIN_FIRST") {
-    p = MinFirst({*mn}, {*mx}, storage);
-    EmitDq(c, x->ir, p, out);
-  } else if (mode == "MIN_COMBINED") {
-    p.scales = {(*mx - *mn) / 255.f};
-    p.zps = {storage == DType::kUint8 ? 0 : -128};
-    const std::string scaled = c.OutName(0, "@scaled");
-    EmitDq(c, x->ir, p, scaled);
-    c.Emit("Add", {scaled, c.AddScalar(c.name() + "/min", *mn)}, {out}, {}, c.name() + "/add_min");
-  } else if (mode == "SCALED") {
-    const bool narrow = c.Bool("narrow_range", false);
-    const float f = storage == DType::kUint8
-                        ? *mx / 255.f
-                        : std::max(*mn / (narrow ? -127.f : -128.f), *mx / 127.f);
-    p.scales = {f};
-    p.zps = {0};
-    EmitDq(c, x->ir, p, out);
-  } else {
-    return c.Unimplemented(
-        absl::StrCat("mode '", mode, "' (supported: MIN_COMBINED, MIN_FIRST, SCALED)"));
-  }
-  TfValue v = Like(*x, out, DType::kFloat32);
-  v.real_qint32 = false;
-  c.SetOutput(0, v);
-  return absl::OkStatus();
-}
-
 // The quantized filter / matrix operand of a quantized op as IR int8 weights with zero
 // zero point, which is what the int8 kernels take. quantize_graph's quint8 weights carry a
 // zero point z ≠ 0 that oneDNN's int8 conv / matmul cannot apply to weights, so the offset
@@ -1165,6 +552,813 @@ absl::StatusOr<QuantWeights> QuantizedWeights(OpContext& c, const Tensor& wq, co
 Tensor HwioToOihw(const Tensor& t) { return FilterToOihw(t, false); }
 Tensor AsIs(const Tensor& t) { return t.Clone(); }
 
+// A 2-D tensor transposed ([r, c] → [c, r]), any element type.
+Tensor Transpose2(const Tensor& t) {
+  Tensor in(t.dtype(), {t.shape()[0], t.shape()[1], 1, 1});
+  std::memcpy(in.data(), t.data(), t.byte_size());
+  Tensor p = Permute4(in, {1, 0, 2, 3});
+  Tensor out(t.dtype(), {t.shape()[1], t.shape()[0]});
+  std::memcpy(out.data(), p.data(), out.byte_size());
+  return out;
+}
+
+// y = conv(x, w_q - c) [+ conv(x, ones)·s·(c - z)] (QuantizedWeights), NCHW real output;
+// the offset conv has the main conv's window and group.
+void EmitConvWithOffset(OpContext& c, const std::string& x, const QuantWeights& wr,
+                        const Shape& oihw, int64_t group, const Window& window,
+                        bool real_qint32) {
+  EmitConv(c, x, wr.main, oihw, group, window, real_qint32);
+  if (wr.offset.empty()) return;
+  TfValue y = c.Output(0);
+  const std::string main = y.ir;
+  const std::string offset = c.OutName(0, "@weight_offset_sum");
+  auto attrs = WindowAttrs(window, {oihw[2], oihw[3]});
+  attrs["group"] = group;
+  c.Emit("Conv", {x, wr.offset}, {offset}, std::move(attrs), c.name() + "/weight_offset");
+  y.ir = c.OutName(0, real_qint32 ? "@real_nchw" : "@nchw");
+  y.conv_node = -1;
+  c.Emit("Add", {main, offset}, {y.ir}, {}, c.name() + "/add_weight_offset");
+  c.SetOutput(0, y);
+}
+
+// y = a·(b_q - c) [+ (a·ones)·s·(c - z)] (QuantizedWeights) into `out`.
+void EmitMatMulWithOffset(OpContext& c, const std::string& a, const QuantWeights& br,
+                          const std::string& out) {
+  if (br.offset.empty()) {
+    c.Emit("MatMul", {a, br.main}, {out});
+    return;
+  }
+  const std::string main = c.OutName(0, "@main");
+  const std::string offset = c.OutName(0, "@weight_offset_sum");
+  c.Emit("MatMul", {a, br.main}, {main});
+  c.Emit("MatMul", {a, br.offset}, {offset}, {}, c.name() + "/weight_offset");
+  c.Emit("Add", {main, offset}, {out}, {}, c.name() + "/add_weight_offset");
+}
+
+QParams ParamsOf(const QuantizedConst& qc) {
+  QParams p;
+  p.storage = DType::kUint8;
+  p.scales = qc.scales;
+  p.zps = qc.zps;
+  return p;
+}
+
+// ---------------------------------------------------------------------- float ops
+
+absl::Status Placeholder(OpContext& c) {
+  const int type = c.Type("dtype", 0);
+  const DType dtype = FromTf(type);
+  if (dtype == DType::kUnknown || type == DT_QINT32) {
+    return c.Unimplemented(absl::StrCat("dtype ", TfTypeName(type)));
+  }
+  ir::ValueInfo info;
+  info.name = absl::StrCat(c.name(), ":0");
+  info.dtype = dtype;
+  TfValue v;
+  v.ir = info.name;
+  v.dtype = dtype;
+  // The shape attr, else the "_output_shapes" TF writes when asked (add_shapes=True).
+  const tensorflow::TensorShapeProto* proto = nullptr;
+  if (const auto* a = c.Attr("shape"); a && a->has_shape() && !a->shape().unknown_rank()) {
+    proto = &a->shape();
+  } else if (const auto* o = c.Attr("_output_shapes"); o && o->has_list() &&
+                                                       o->list().shape_size() == 1 &&
+                                                       !o->list().shape(0).unknown_rank()) {
+    proto = &o->list().shape(0);
+  }
+  if (proto == nullptr) {
+    // The engine plans each input by rank; an unknown one would fail every request.
+    return c.Unimplemented(
+        "has no known rank; set the Placeholder's shape (e.g. [-1, 224, 224, 3], -1 for "
+        "dims fixed at run time) before freezing");
+  }
+  Shape shape;
+  for (const auto& d : proto->dim()) shape.push_back(d.size() < 0 ? -1 : d.size());
+  v.rank = static_cast<int>(shape.size());
+  info.shape = shape;
+  c.graph().inputs.push_back(std::move(info));
+  c.SetOutput(0, v);
+  return absl::OkStatus();
+}
+
+absl::Status Const(OpContext& c) {
+  const auto* value = c.Attr("value");
+  if (value == nullptr || !value->has_tensor()) return c.Invalid("has no tensor 'value'");
+  const int declared = c.Type("dtype", value->tensor().dtype());
+  if (declared != value->tensor().dtype()) {
+    return c.Invalid(absl::StrCat("attribute dtype says ", TfTypeName(declared),
+                                  " but its tensor holds ", TfTypeName(value->tensor().dtype())));
+  }
+  auto t = TensorFromTf(value->tensor());
+  if (!t.ok()) return c.Invalid(std::string(t.status().message()));
+  TfValue v;
+  v.dtype = t->dtype();
+  v.rank = static_cast<int>(t->shape().size());
+  if (t->dtype() == DType::kFloat32 && t->num_elements() <= 4096) v.floats = FloatsOf(*t);
+  v.ir = absl::StrCat(c.name(), ":0");
+  c.graph().constants[v.ir] = std::make_shared<const Tensor>(*std::move(t));
+  c.SetOutput(0, v);
+  return absl::OkStatus();
+}
+
+absl::Status Identity(OpContext& c) {
+  auto x = c.Input(0);
+  if (!x.ok()) return x.status();
+  if (auto s = CheckInputType(c, *x, 0, "T"); !s.ok()) return s;
+  if (c.ConstTensor(*x) || x->qconst || !x->pending_pads.empty() || x->ir.empty()) {
+    c.SetOutput(0, *x);  // constants and import-time values pass through
+    return absl::OkStatus();
+  }
+  TfValue v = *x;
+  v.conv_node = -1;
+  v.ir = c.OutName(0, x->nchw ? "@nchw" : "");
+  c.Emit("Identity", {x->ir}, {v.ir});
+  c.SetOutput(0, v);
+  return absl::OkStatus();
+}
+
+// NoOp (control-dependency anchors left in frozen graphs): nothing to run.
+absl::Status NoOp(OpContext&) { return absl::OkStatus(); }
+
+// Conv2D (TF op docs, nn_ops): y[n,h,w,o] = Σ_{kh,kw,i} x[n, h·s+kh·d - pad_t,
+//   w·s+kw·d - pad_l, i] · f[kh,kw,i,o]
+// DepthwiseConv2dNative: y[n,h,w,c·M+m] = Σ_{kh,kw} x[n, …, c] · f[kh,kw,c,m] (group = C).
+// A FakeQuant'd filter (QAT) runs int8: real f = s[k]·(q - z[k]), k the filter's last axis
+// (o for Conv2D, m for depthwise, as FakeQuantWithMinMaxVarsPerChannel defines it).
+absl::Status Conv2D(OpContext& c) {
+  const bool depthwise = c.node().op() == "DepthwiseConv2dNative";
+  auto x = c.Input(0);
+  auto wv = c.Input(1);
+  if (!x.ok()) return x.status();
+  if (!wv.ok()) return wv.status();
+  if (auto s = CheckFloatT(c, *x, 0); !s.ok()) return s;
+  auto w = WindowOf(c);
+  if (!w.ok()) return w.status();
+  if (wv->qconst) {
+    const QuantizedConst& qc = *wv->qconst;
+    if (qc.q->shape().size() != 4) return c.Invalid("filter must be 4-D [h, w, in, out]");
+    Tensor hwio = qc.q->Clone();
+    QParams p = ParamsOf(qc);
+    const Shape& fs = qc.q->shape();
+    int64_t group = 1;
+    if (depthwise) {
+      // [H, W, C, M] is [H, W, 1, C·M] in memory (output channel c·M + m); its ranges,
+      // along m, repeat for every c.
+      const int64_t cm = fs[2] * fs[3];
+      hwio = Tensor(qc.q->dtype(), {fs[0], fs[1], 1, cm});
+      std::memcpy(hwio.data(), qc.q->data(), hwio.byte_size());
+      QParams e = p;
+      e.scales.clear();
+      e.zps.clear();
+      for (int64_t o = 0; o < cm; ++o) {
+        const size_t k = p.scales.size() == 1 ? 0 : static_cast<size_t>(o % fs[3]);
+        e.scales.push_back(p.scales[k]);
+        e.zps.push_back(p.zps[k]);
+      }
+      p = std::move(e);
+      group = fs[2];
+    }
+    auto wr = QuantizedWeights(c, hwio, p, 3, &HwioToOihw);
+    if (!wr.ok()) return wr.status();
+    auto xin = ConvInput(c, *x, *w);
+    if (!xin.ok()) return xin.status();
+    const Shape oihw{hwio.shape()[3], hwio.shape()[2], hwio.shape()[0], hwio.shape()[1]};
+    EmitConvWithOffset(c, *xin, *wr, oihw, group, *w, false);
+    return absl::OkStatus();
+  }
+  const Tensor* f = c.ConstTensor(*wv);
+  if (f == nullptr || f->dtype() != DType::kFloat32 || f->shape().size() != 4) {
+    return c.Unimplemented(
+        "filter must be a 4-D float Const [h, w, in, out] (or a FakeQuant of one)");
+  }
+  const int64_t group = depthwise ? f->shape()[2] : 1;
+  Tensor oihw = FilterToOihw(*f, depthwise);
+  const Shape oshape = oihw.shape();
+  const std::string w_ir = c.AddConst(c.name() + "/filter_oihw", std::move(oihw));
+  auto xin = ConvInput(c, *x, *w);
+  if (!xin.ok()) return xin.status();
+  EmitConv(c, *xin, w_ir, oshape, group, *w, false);
+  return absl::OkStatus();
+}
+
+// MatMul (TF op docs, math_ops): y = op(a)·op(b), op(t) = tᵀ when transpose_a /
+// transpose_b. A FakeQuant'd b (QAT) runs int8 like a filter: real b = s[n]·(q - z[n]).
+absl::Status MatMul(OpContext& c) {
+  auto a = c.Input(0);
+  auto b = c.Input(1);
+  if (!a.ok()) return a.status();
+  if (!b.ok()) return b.status();
+  if (auto s = CheckFloatT(c, *a, 0); !s.ok()) return s;
+  const bool ta = c.Bool("transpose_a", false);
+  const bool tb = c.Bool("transpose_b", false);
+  auto ain = c.Nhwc(*a);
+  if (!ain.ok()) return ain.status();
+  std::string a_ir = *ain;
+  if (ta) {
+    if (a->rank != 2) return c.Invalid("transpose_a needs a 2-D a");
+    a_ir = c.OutName(0, "@a_t");
+    c.Emit("Transpose", {*ain}, {a_ir}, {{"perm", std::vector<int64_t>{1, 0}}},
+           c.name() + "/transpose_a");
+  }
+  TfValue v;
+  v.ir = c.OutName(0);
+  v.dtype = DType::kFloat32;
+  v.rank = 2;
+  if (b->qconst) {
+    const QuantizedConst& qc = *b->qconst;
+    if (qc.q->shape().size() != 2) return c.Invalid("b must be 2-D");
+    if (tb && qc.per_channel) {
+      return c.Unimplemented(
+          "per-channel FakeQuant with transpose_b (the ranges run along K, not the outputs)");
+    }
+    const Tensor q = tb ? Transpose2(*qc.q) : qc.q->Clone();
+    auto br = QuantizedWeights(c, q, ParamsOf(qc), 1, &AsIs);
+    if (!br.ok()) return br.status();
+    EmitMatMulWithOffset(c, a_ir, *br, v.ir);
+    c.SetOutput(0, v);
+    return absl::OkStatus();
+  }
+  std::string bin;
+  if (const Tensor* bt = c.ConstTensor(*b); bt && tb) {
+    if (bt->shape().size() != 2) return c.Invalid("b must be 2-D");
+    bin = c.AddConst(c.name() + "/b_t", Transpose2(*bt));
+  } else {
+    auto n = c.Nhwc(*b);
+    if (!n.ok()) return n.status();
+    bin = *n;
+    if (tb) {
+      if (b->rank != 2) return c.Invalid("transpose_b needs a 2-D b");
+      bin = c.OutName(0, "@b_t");
+      c.Emit("Transpose", {*n}, {bin}, {{"perm", std::vector<int64_t>{1, 0}}},
+             c.name() + "/transpose_b");
+    }
+  }
+  c.Emit("MatMul", {a_ir, bin}, {v.ir});
+  c.SetOutput(0, v);
+  return absl::OkStatus();
+}
+
+// x + b along the last (channel) axis; a Conv whose only reader is this add takes b as
+// its bias instead (exact: the conv adds it to the same sums).
+absl::Status AddBias(OpContext& c, const TfValue& x, std::vector<float> bias,
+                     bool same_node = false) {
+  if (x.conv_node >= 0 && (same_node || c.consumers_of(TensorName(c.node().input(0))) == 1) &&
+      c.node_at(x.conv_node).Input(2).empty()) {
+    ir::Node& conv = c.node_at(x.conv_node);
+    const int64_t channels = static_cast<int64_t>(bias.size());
+    const Tensor* w = c.graph().FindConstant(conv.Input(1));
+    if (w != nullptr && !w->shape().empty() && w->shape()[0] != channels) {
+      return c.Invalid(absl::StrCat(channels, " bias values for a conv with ", w->shape()[0],
+                                    " output channels"));
+    }
+    conv.inputs.resize(3);
+    conv.inputs[2] = c.AddFloatConst(c.name() + "/bias", std::move(bias), {channels});
+    TfValue v = x;
+    v.conv_node = -1;
+    v.ir = c.OutName(0, x.real_qint32 ? "@real_nchw" : "@nchw");
+    conv.outputs[0] = v.ir;
+    c.SetOutput(0, v);
+    return absl::OkStatus();
+  }
+  const int64_t channels = static_cast<int64_t>(bias.size());
+  const std::string b = c.AddFloatConst(c.name() + "/bias", std::move(bias),
+                                        x.nchw ? Shape{channels, 1, 1} : Shape{channels});
+  std::string in = x.ir;
+  if (!x.pending_pads.empty() || x.qconst) {
+    auto n = c.Nhwc(x);
+    if (!n.ok()) return n.status();
+    in = *n;
+  }
+  TfValue v = Like(x,
+                   c.OutName(0, x.nchw ? (x.real_qint32 ? "@real_nchw" : "@nchw")
+                                       : (x.real_qint32 ? "@real" : "")),
+                   DType::kFloat32);
+  c.Emit("Add", {in, b}, {v.ir});
+  c.SetOutput(0, v);
+  return absl::OkStatus();
+}
+
+absl::Status BiasAdd(OpContext& c) {
+  if (c.Str("data_format", "NHWC") != "NHWC") return c.Unimplemented("data_format NCHW");
+  auto x = c.Input(0);
+  if (!x.ok()) return x.status();
+  if (auto s = CheckFloatT(c, *x, 0); !s.ok()) return s;
+  auto b = c.ConstFloats(1, "bias");
+  if (!b.ok()) return b.status();
+  return AddBias(c, *x, *std::move(b));
+}
+
+// Add / AddV2: element-wise with broadcasting; operands brought to one layout.
+absl::Status Add(OpContext& c) {
+  auto a = c.Input(0);
+  auto b = c.Input(1);
+  if (!a.ok()) return a.status();
+  if (!b.ok()) return b.status();
+  if (auto s = CheckFloatT(c, *a, 0); !s.ok()) return s;
+  if (auto s = CheckFloatT(c, *b, 1); !s.ok()) return s;
+  const Tensor* ca = c.ConstTensor(*a);
+  const Tensor* cb = c.ConstTensor(*b);
+  std::string ia, ib;
+  bool nchw = false;
+  if (ca == nullptr && cb == nullptr) {
+    nchw = a->rank == 4 && b->rank == 4 && (a->nchw || b->nchw);
+    auto x = nchw ? c.Nchw(*a) : c.Nhwc(*a);
+    auto y = nchw ? c.Nchw(*b) : c.Nhwc(*b);
+    if (!x.ok()) return x.status();
+    if (!y.ok()) return y.status();
+    ia = *x;
+    ib = *y;
+  } else {
+    const TfValue& var = ca ? *b : *a;
+    const Tensor* k = ca ? ca : cb;
+    const int64_t last = k->shape().empty() ? 1 : k->shape().back();
+    nchw = var.nchw &&
+           (k->num_elements() == 1 || (k->shape().size() <= 4 && k->num_elements() == last));
+    auto x = nchw ? absl::StatusOr<std::string>(var.ir) : c.Nhwc(var);
+    if (!x.ok()) return x.status();
+    std::string kc = ca ? (*a).ir : (*b).ir;
+    if (nchw && k->num_elements() > 1) {
+      Tensor r = k->Clone();
+      Tensor t(r.dtype(), {last, 1, 1});
+      std::memcpy(t.data(), r.data(), r.byte_size());
+      kc = c.AddConst(c.name() + "/nchw_operand", std::move(t));
+    }
+    ia = ca ? kc : *x;
+    ib = ca ? *x : kc;
+  }
+  TfValue v;
+  v.ir = c.OutName(0, nchw ? "@nchw" : "");
+  v.dtype = a->dtype == DType::kUnknown ? b->dtype : a->dtype;
+  v.rank = std::max(a->rank, b->rank);
+  v.nchw = nchw;
+  c.Emit("Add", {ia, ib}, {v.ir});
+  c.SetOutput(0, v);
+  return absl::OkStatus();
+}
+
+absl::Status Relu(OpContext& c) { return Unary(c, "Relu"); }
+
+// Relu6: min(max(x, 0), 6) = Clip(x, 0, 6).
+absl::Status Relu6(OpContext& c) {
+  return Unary(c, "Clip",
+               {c.AddScalar(c.name() + "/zero", 0.f), c.AddScalar(c.name() + "/six", 6.f)});
+}
+
+// MaxPool / AvgPool over NHWC windows; TF's SAME AvgPool divides by the in-bounds count,
+// which is AveragePool's count_include_pad = 0.
+absl::StatusOr<std::pair<std::string, std::map<std::string, ir::Attribute>>> PoolSetup(
+    OpContext& c, const TfValue& x) {
+  auto w = WindowOf(c);
+  if (!w.ok()) return w.status();
+  auto k = c.Ints("ksize");
+  if (k.size() != 4 || k[0] != 1 || k[3] != 1) return c.Unimplemented("ksize must be [1, h, w, 1]");
+  auto in = c.Nchw(x);
+  if (!in.ok()) return in.status();
+  auto attrs = WindowAttrs(*w, {k[1], k[2]});
+  attrs.erase("dilations");
+  return std::make_pair(*in, std::move(attrs));
+}
+
+absl::Status Pool(OpContext& c) {
+  auto x = c.Input(0);
+  if (!x.ok()) return x.status();
+  // MaxPool moves bytes (max commutes with a per-tensor dequantization); AvgPool computes.
+  if (auto s = c.node().op() == "MaxPool" ? CheckInputType(c, *x, 0, "T", DT_FLOAT)
+                                           : CheckFloatT(c, *x, 0);
+      !s.ok()) {
+    return s;
+  }
+  auto setup = PoolSetup(c, *x);
+  if (!setup.ok()) return setup.status();
+  TfValue v = Like(*x, c.OutName(0, "@nchw"), x->dtype);
+  v.nchw = true;
+  v.rank = 4;
+  if (c.node().op() == "MaxPool") {
+    c.MoveData("MaxPool", setup->first, {}, setup->second, v.ir);  // max commutes with DQ
+  } else {
+    c.Emit("AveragePool", {setup->first}, {v.ir}, setup->second);
+  }
+  c.SetOutput(0, v);
+  return absl::OkStatus();
+}
+
+// Mean over axes {1, 2} of NHWC = GlobalAveragePool; keep_dims = false drops H, W.
+absl::Status Mean(OpContext& c) {
+  auto x = c.Input(0);
+  if (!x.ok()) return x.status();
+  if (auto s = CheckFloatT(c, *x, 0); !s.ok()) return s;
+  auto axes = c.ConstInts(1, "reduction_indices");
+  if (!axes.ok()) return axes.status();
+  std::vector<int64_t> ax = *axes;
+  for (auto& a : ax) a = a < 0 ? a + 4 : a;
+  std::sort(ax.begin(), ax.end());
+  if (x->rank != 4 || ax != std::vector<int64_t>{1, 2}) {
+    return c.Unimplemented("Mean is supported over the spatial axes [1, 2] of a 4-D NHWC tensor");
+  }
+  auto in = c.Nchw(*x);
+  if (!in.ok()) return in.status();
+  const bool keep = c.Bool("keep_dims", false) || c.Bool("keepdims", false);
+  TfValue v;
+  v.dtype = DType::kFloat32;
+  const std::string pooled = keep ? c.OutName(0, "@nchw") : c.OutName(0, "@pooled");
+  c.Emit("GlobalAveragePool", {*in}, {pooled});
+  if (keep) {
+    v.ir = pooled;
+    v.rank = 4;
+    v.nchw = true;
+  } else {
+    v.ir = c.OutName(0);
+    v.rank = 2;
+    c.Emit("Flatten", {pooled}, {v.ir}, {{"axis", int64_t{1}}}, c.name() + "/flatten");
+  }
+  c.SetOutput(0, v);
+  return absl::OkStatus();
+}
+
+absl::Status ReshapeTo(OpContext& c, const TfValue& x, std::vector<int64_t> shape, int out_k) {
+  for (int64_t d : shape) {
+    if (d == 0) return c.Unimplemented("a 0 in the target shape");
+  }
+  auto in = c.Nhwc(x);
+  if (!in.ok()) return in.status();
+  TfValue v = x;
+  v.nchw = false;
+  v.conv_node = -1;
+  v.flat_of = shape == std::vector<int64_t>{-1} ? x.ir : "";
+  v.rank = static_cast<int>(shape.size());
+  v.ir = c.OutName(out_k);
+  c.MoveData("Reshape", *in, {c.AddInt64Const(c.name() + "/shape", std::move(shape))}, {}, v.ir);
+  c.SetOutput(out_k, v);
+  return absl::OkStatus();
+}
+
+absl::Status Reshape(OpContext& c) {
+  auto x = c.Input(0);
+  if (!x.ok()) return x.status();
+  if (auto s = CheckInputType(c, *x, 0, "T"); !s.ok()) return s;
+  auto shape = c.ConstInts(1, "shape");
+  if (!shape.ok()) return shape.status();
+  return ReshapeTo(c, *x, *shape, 0);
+}
+
+absl::Status Squeeze(OpContext& c) {
+  auto x = c.Input(0);
+  if (!x.ok()) return x.status();
+  if (auto s = CheckInputType(c, *x, 0, "T"); !s.ok()) return s;
+  auto in = c.Nhwc(*x);
+  if (!in.ok()) return in.status();
+  std::vector<int64_t> axes = c.Ints("squeeze_dims");
+  if (axes.empty()) axes = c.Ints("axis");
+  TfValue v = *x;
+  v.nchw = false;
+  v.conv_node = -1;
+  v.rank = axes.empty() || x->rank < 0 ? -1 : x->rank - static_cast<int>(axes.size());
+  v.ir = c.OutName(0);
+  std::vector<std::string> extra;
+  if (!axes.empty()) extra.push_back(c.AddInt64Const(c.name() + "/axes", axes));
+  c.MoveData("Squeeze", *in, std::move(extra), {}, v.ir);
+  c.SetOutput(0, v);
+  return absl::OkStatus();
+}
+
+// ConcatV2(values..., axis): NCHW when all inputs are 4-D and one is NCHW already.
+absl::Status ConcatV2(OpContext& c) {
+  const int n = c.num_inputs() - 1;
+  if (n < 1) return c.Invalid("needs values and an axis");
+  auto axis = c.ConstInts(n, "axis");
+  if (!axis.ok() || axis->size() != 1) return c.Invalid("axis must be a scalar int Const");
+  std::vector<TfValue> vals;
+  bool nchw = false, all4 = true;
+  for (int i = 0; i < n; ++i) {
+    auto v = c.Input(i);
+    if (!v.ok()) return v.status();
+    if (auto s = CheckInputType(c, *v, i, "T"); !s.ok()) return s;
+    nchw = nchw || v->nchw;
+    all4 = all4 && v->rank == 4;
+    vals.push_back(*v);
+  }
+  nchw = nchw && all4;
+  int64_t a = (*axis)[0];
+  if (a < 0) a += vals[0].rank;
+  if (a < 0 || (vals[0].rank >= 0 && a >= vals[0].rank)) {
+    return c.Invalid(absl::StrCat("axis ", (*axis)[0], " out of range for rank ", vals[0].rank));
+  }
+  if (nchw) a = std::vector<int64_t>{0, 2, 3, 1}[a];
+  std::vector<std::string> inputs;
+  for (const auto& v : vals) {
+    auto in = nchw ? c.Nchw(v) : c.Nhwc(v);
+    if (!in.ok()) return in.status();
+    inputs.push_back(*in);
+  }
+  TfValue out = Like(vals[0], c.OutName(0, nchw ? "@nchw" : ""), vals[0].dtype);
+  out.nchw = nchw;
+  c.Emit("Concat", std::move(inputs), {out.ir}, {{"axis", a}});
+  c.SetOutput(0, out);
+  return absl::OkStatus();
+}
+
+// Softmax over the last axis: y = exp(x - max x) / Σ exp(x - max x).
+absl::Status Softmax(OpContext& c) {
+  auto x = c.Input(0);
+  if (!x.ok()) return x.status();
+  if (auto s = CheckFloatT(c, *x, 0); !s.ok()) return s;
+  auto in = c.Nhwc(*x);
+  if (!in.ok()) return in.status();
+  TfValue v = *x;
+  v.nchw = false;
+  v.conv_node = -1;
+  v.ir = c.OutName(0);
+  c.Emit("Softmax", {*in}, {v.ir}, {{"axis", int64_t{-1}}});
+  c.SetOutput(0, v);
+  return absl::OkStatus();
+}
+
+// Pad / PadV2 with zeros on H and W: kept pending and folded into the next conv's pads.
+absl::Status Pad(OpContext& c) {
+  auto x = c.Input(0);
+  if (!x.ok()) return x.status();
+  if (auto s = CheckInputType(c, *x, 0, "T"); !s.ok()) return s;
+  auto p = c.ConstInts(1, "paddings");
+  if (!p.ok()) return p.status();
+  if (c.node().op() == "PadV2") {
+    auto value = c.ConstScalar(2, "constant_values");
+    if (!value.ok()) return value.status();
+    if (*value != 0.f) return c.Unimplemented("PadV2 with a non-zero constant_values");
+  }
+  if (p->size() != 8 || (*p)[0] || (*p)[1] || (*p)[6] || (*p)[7]) {
+    return c.Unimplemented("Pad is supported on the H and W axes of a 4-D NHWC tensor");
+  }
+  TfValue v = *x;
+  v.conv_node = -1;
+  v.pending_pads = {(*p)[2], (*p)[4], (*p)[3], (*p)[5]};  // t, l, b, r
+  v.pad_source_tf = absl::StrCat(c.name(), ":0");
+  c.SetOutput(0, v);
+  return absl::OkStatus();
+}
+
+// Min / Max over every element (quantize_graph's run-time range: Reshape(x, [-1]) then a
+// reduction over axis 0, or a reduction over all axes): nothing is emitted; a QuantizeV2
+// reading both becomes DynamicQuantizeLinear.
+absl::Status MinMax(OpContext& c) {
+  auto x = c.Input(0);
+  if (!x.ok()) return x.status();
+  auto axes = c.ConstInts(1, "reduction_indices");
+  if (!axes.ok()) return axes.status();
+  std::string source;
+  if (x->rank == 1 && *axes == std::vector<int64_t>{0}) {
+    source = x->flat_of.empty() ? x->ir : x->flat_of;
+  } else if (x->rank > 0 && static_cast<int>(axes->size()) == x->rank) {
+    source = x->ir;
+  }
+  if (source.empty()) {
+    return c.Unimplemented(
+        "Min/Max are supported only over all elements, as the range of a QuantizeV2");
+  }
+  TfValue v;
+  v.reduce_of = source;
+  v.reduce_kind = c.node().op() == "Min" ? 'm' : 'M';
+  v.rank = 0;
+  c.SetOutput(0, v);
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------- quantized ops
+
+// round_half_away_from_zero(v) — std::round, TF's rounding — from ops the engine has,
+// exactly for |v| < 2^31:
+//   t = trunc(v)  (Cast float → int32 → float truncates toward zero)
+//   f = v - t ∈ (-1, 1)  (exact in float),  r = t + trunc(2·f)
+// 2f ∈ [1, 2) adds 1, 2f ∈ (-2, -1] subtracts 1, anything nearer zero adds 0.
+std::string EmitRoundHalfAway(OpContext& c, const std::string& v) {
+  auto cast = [&](const std::string& in, int64_t onnx_type, const char* tag) {
+    const std::string out = c.OutName(0, tag);
+    c.Emit("Cast", {in}, {out}, {{"to", onnx_type}}, absl::StrCat(c.name(), "/round", tag));
+    return out;
+  };
+  constexpr int64_t kOnnxFloat = 1, kOnnxInt32 = 6;
+  const std::string t = cast(cast(v, kOnnxInt32, "@trunc_i"), kOnnxFloat, "@trunc");
+  const std::string f = c.OutName(0, "@frac");
+  c.Emit("Sub", {v, t}, {f}, {}, c.name() + "/round_frac");
+  const std::string f2 = c.OutName(0, "@frac2");
+  c.Emit("Mul", {f, c.AddScalar(c.name() + "/two", 2.f)}, {f2}, {}, c.name() + "/round_frac2");
+  const std::string carry = cast(cast(f2, kOnnxInt32, "@carry_i"), kOnnxFloat, "@carry");
+  const std::string r = c.OutName(0, "@rounded");
+  c.Emit("Add", {t, carry}, {r}, {}, c.name() + "/round_add");
+  return r;
+}
+
+// q = sat(round_half_away(v) + z): v (x times TF's scale factor) rounded as std::round,
+// then a QuantizeLinear with scale 1, exact on integers.
+void EmitQuantizeHalfAway(OpContext& c, const std::string& v, DType storage, int32_t z,
+                          const std::string& out) {
+  QParams unit;
+  unit.storage = storage;
+  unit.scales = {1.f};
+  unit.zps = {z};
+  EmitQ(c, EmitRoundHalfAway(c, v), unit, out);
+}
+
+// x clamped to [lo, hi], times `factor`: TF's (clamp(x) [- min]) · scale_factor.
+std::string EmitScaled(OpContext& c, const std::string& x, float lo, float hi, float shift,
+                       float factor) {
+  std::string in = c.OutName(0, "@clamped");
+  c.Emit("Clip", {x, c.AddScalar(c.name() + "/lo", lo), c.AddScalar(c.name() + "/hi", hi)},
+         {in}, {}, c.name() + "/clamp");
+  if (shift != 0.f) {
+    const std::string shifted = c.OutName(0, "@shifted");
+    c.Emit("Sub", {in, c.AddScalar(c.name() + "/min", shift)}, {shifted}, {},
+           c.name() + "/subtract_min");
+    in = shifted;
+  }
+  const std::string v = c.OutName(0, "@scaled");
+  c.Emit("Mul", {in, c.AddScalar(c.name() + "/scale_factor", factor)}, {v}, {},
+         c.name() + "/scale");
+  return v;
+}
+
+// QuantizeV2 (TF op docs "tf.quantization.quantize", kernel quantize_op.cc). The range is
+// first widened to hold 0 and be at least ensure_minimum_range wide:
+//   min' = min(0, min),  max' = max(0, max(max, min' + ε)),  ε = max(1, |min|, |max|)·emr
+//   MIN_COMBINED: q = round((clamp(x) - min')·(2^8-1)/(max'-min') [- 128 if qint8])
+//   MIN_FIRST:    q = round(x·r) - round(min'·r) + lowest,  r = (2^8-1)/(max'-min')
+//                 (quantization_utils.h FloatToQuantized; clamped to [lowest, highest])
+//   SCALED:       lowest' = lowest + narrow_range (-127 for qint8, 1 for quint8),
+//                 f = min(lowest'/min', highest/max') (each side only when its sign
+//                 allows), q = round_mode(clamp(x, lowest'/f, highest/f)·f),
+//                 outputs min = lowest'/f, max = highest/f
+// round: std::round (half away from zero) in MIN_COMBINED and MIN_FIRST; in SCALED the
+// round_mode attribute, HALF_AWAY_FROM_ZERO by default, HALF_TO_EVEN allowed only there
+// (the kernel rejects it for other modes). Half away from zero is computed exactly
+// (EmitRoundHalfAway); HALF_TO_EVEN is QuantizeLinear(x, 1/f), which divides where TF
+// multiplies by f (identical when f is a power of two, else at most 1 ulp of x·f apart).
+absl::Status QuantizeV2(OpContext& c) {
+  auto x = c.Input(0);
+  if (!x.ok()) return x.status();
+  if (auto s = CheckFloatT(c, *x, 0, nullptr); !s.ok()) return s;
+  const int tf_type = c.Type("T", 0);
+  const DType storage = StorageOf(tf_type);
+  if (auto s = CheckQuantType(c, storage, "T", tf_type); !s.ok()) return s;
+  if (c.Int("axis", -1) != -1) return c.Unimplemented("per-channel QuantizeV2 (axis != -1)");
+  const std::string mode = c.Str("mode", "MIN_COMBINED");
+  const std::string round_mode = c.Str("round_mode", "HALF_AWAY_FROM_ZERO");
+  if (round_mode != "HALF_AWAY_FROM_ZERO" && round_mode != "HALF_TO_EVEN") {
+    return c.Invalid(absl::StrCat("round_mode '", round_mode,
+                                  "' (valid: HALF_AWAY_FROM_ZERO, HALF_TO_EVEN)"));
+  }
+  if (round_mode == "HALF_TO_EVEN" && mode != "SCALED") {
+    return c.Invalid(absl::StrCat("round_mode HALF_TO_EVEN is valid only with mode SCALED, mode "
+                                  "is '", mode, "' (TF rejects this node too)"));
+  }
+  {
+    // Run-time range: min/max of x itself (quantize_graph without calibration).
+    auto rmin = c.Input(1);
+    auto rmax = c.Input(2);
+    if (rmin.ok() && rmax.ok() && rmin->reduce_kind == 'm' && rmax->reduce_kind == 'M' &&
+        rmin->reduce_of == x->ir && rmax->reduce_of == x->ir) {
+      // DynamicQuantizeLinear: s = (max(0, max x) - min(0, min x))/255,
+      // z = sat(round(-min(0, min x)/s)), q = sat(round(x/s) + z) — TF's MIN_FIRST quint8
+      // with the same widened range, except ensure_minimum_range (only for ranges under
+      // 0.01) and ties of the zero point's rounding (≤ 1 unit).
+      if (storage != DType::kUint8 || c.Str("mode", "MIN_COMBINED") != "MIN_FIRST") {
+        return c.Unimplemented("a run-time range is supported for quint8 MIN_FIRST only");
+      }
+      TfValue v = Like(*x, c.OutName(0, x->nchw ? "@nchw" : ""), DType::kUint8);
+      v.dyn_scale = c.OutName(0, "@scale");
+      v.dyn_zp = c.OutName(0, "@zero_point");
+      c.Emit("DynamicQuantizeLinear", {x->ir}, {v.ir, v.dyn_scale, v.dyn_zp});
+      c.SetOutput(0, v);
+      c.SetOutput(1, TfValue{});  // run-time range: readable only through output 0
+      c.SetOutput(2, TfValue{});
+      return absl::OkStatus();
+    }
+  }
+  auto mn = c.ConstScalar(1, "min_range");
+  auto mx = c.ConstScalar(2, "max_range");
+  if (!mn.ok()) return mn.status();
+  if (!mx.ok()) return mx.status();
+  const float emr = c.Float("ensure_minimum_range", 0.01f);
+  float lo = std::min(0.f, *mn);
+  const float eps = std::max(1.f, std::max(std::fabs(*mn), std::fabs(*mx))) * emr;
+  float hi = std::max(0.f, std::max(*mx, lo + eps));
+  const std::string out = c.OutName(0);
+  if (mode == "MIN_FIRST") {
+    // q = round(clamp(x)·r) + (lowest - round(min'·r)): the zero point of MinFirst.
+    const QParams p = MinFirst({lo}, {hi}, storage);
+    const float r = static_cast<float>(255.0 / (static_cast<double>(hi) - lo));
+    EmitQuantizeHalfAway(c, EmitScaled(c, x->ir, lo, hi, 0.f, r), storage, p.zps[0], out);
+  } else if (mode == "MIN_COMBINED") {
+    // quint8: (v + 0.5) truncated, v ≥ 0 — the same as rounding half away from zero.
+    // qint8: round(v - 128), the shift before the rounding, as TF does.
+    const float r = static_cast<float>(255.0 / (static_cast<double>(hi) - lo));
+    std::string v = EmitScaled(c, x->ir, lo, hi, lo, r);
+    if (storage == DType::kInt8) {
+      const std::string centered = c.OutName(0, "@centered");
+      c.Emit("Sub", {v, c.AddScalar(c.name() + "/half_range", 128.f)}, {centered}, {},
+             c.name() + "/center");
+      v = centered;
+    }
+    EmitQuantizeHalfAway(c, v, storage, 0, out);
+  } else if (mode == "SCALED") {
+    const bool narrow = c.Bool("narrow_range", false);
+    const float qmin = storage == DType::kUint8 ? (narrow ? 1.f : 0.f) : (narrow ? -127.f : -128.f);
+    const float qmax = storage == DType::kUint8 ? 255.f : 127.f;
+    const float big = std::numeric_limits<float>::max();
+    const float f = std::min(qmin * lo > 0 ? qmin / lo : big, qmax * hi > 0 ? qmax / hi : big);
+    lo = qmin / f;
+    hi = qmax / f;
+    if (round_mode == "HALF_AWAY_FROM_ZERO") {
+      EmitQuantizeHalfAway(c, EmitScaled(c, x->ir, lo, hi, 0.f, f), storage, 0, out);
+    } else {
+      // The clamp keeps narrow_range's lowest level (-127 / 1); without narrow_range the
+      // clamp is QuantizeLinear's own saturation.
+      std::string in = x->ir;
+      if (narrow) {
+        in = c.OutName(0, "@clamped");
+        c.Emit("Clip",
+               {x->ir, c.AddScalar(c.name() + "/lo", lo), c.AddScalar(c.name() + "/hi", hi)},
+               {in}, {}, c.name() + "/clamp");
+      }
+      QParams p;
+      p.storage = storage;
+      p.scales = {1.f / f};
+      p.zps = {0};
+      EmitQ(c, in, p, out);
+    }
+  } else {
+    return c.Unimplemented(
+        absl::StrCat("mode '", mode, "' (supported: MIN_COMBINED, MIN_FIRST, SCALED)"));
+  }
+  c.SetOutput(0, Like(*x, out, storage));
+  c.SetOutput(1, Floats({lo}));
+  c.SetOutput(2, Floats({hi}));
+  return absl::OkStatus();
+}
+
+// Dequantize (TF op docs):
+//   MIN_COMBINED: x = (q [+ 128 if qint8])·(max-min)/(2^8-1) + min
+//   MIN_FIRST:    x = s·(q - z) with MinFirst(min, max)
+//   SCALED:       x = q·f, f = max/255 (quint8) or max(min/lowest, max/127) (qint8)
+absl::Status Dequantize(OpContext& c) {
+  auto x = c.Input(0);
+  if (!x.ok()) return x.status();
+  if (x->real_qint32) {  // already real
+    TfValue v = *x;
+    v.real_qint32 = false;
+    v.conv_node = -1;
+    v.ir = c.OutName(0, x->nchw ? "@nchw" : "");
+    c.Emit("Identity", {x->ir}, {v.ir});
+    c.SetOutput(0, v);
+    return absl::OkStatus();
+  }
+  const int tf_type = c.Type("T", 0);
+  const DType storage = StorageOf(tf_type);
+  if (auto s = CheckQuantType(c, storage, "T", tf_type); !s.ok()) return s;
+  if (x->dtype != storage) {
+    return c.Invalid(absl::StrCat("attribute T says ", TfTypeName(tf_type), " but input '",
+                                  c.node().input(0), "' holds ", DTypeName(x->dtype)));
+  }
+  if (!x->dyn_scale.empty()) {  // the run-time range of a DynamicQuantizeLinear
+    TfValue v = Like(*x, c.OutName(0, x->nchw ? "@nchw" : ""), DType::kFloat32);
+    c.Emit("DequantizeLinear", {x->ir, x->dyn_scale, x->dyn_zp}, {v.ir});
+    c.SetOutput(0, v);
+    return absl::OkStatus();
+  }
+  auto mn = c.ConstScalar(1, "min_range");
+  auto mx = c.ConstScalar(2, "max_range");
+  if (!mn.ok()) return mn.status();
+  if (!mx.ok()) return mx.status();
+  const std::string mode = c.Str("mode", "MIN_COMBINED");
+  const std::string out = c.OutName(0, x->nchw ? "@nchw" : "");
+  QParams p;
+  p.storage = storage;
+  if (mode == "MIN_FIRST") {
+    p = MinFirst({*mn}, {*mx}, storage);
+    EmitDq(c, x->ir, p, out);
+  } else if (mode == "MIN_COMBINED") {
+    p.scales = {(*mx - *mn) / 255.f};
+    p.zps = {storage == DType::kUint8 ? 0 : -128};
+    const std::string scaled = c.OutName(0, "@scaled");
+    EmitDq(c, x->ir, p, scaled);
+    c.Emit("Add", {scaled, c.AddScalar(c.name() + "/min", *mn)}, {out}, {}, c.name() + "/add_min");
+  } else if (mode == "SCALED") {
+    const bool narrow = c.Bool("narrow_range", false);
+    const float f = storage == DType::kUint8
+                        ? *mx / 255.f
+                        : std::max(*mn / (narrow ? -127.f : -128.f), *mx / 127.f);
+    p.scales = {f};
+    p.zps = {0};
+    EmitDq(c, x->ir, p, out);
+  } else {
+    return c.Unimplemented(
+        absl::StrCat("mode '", mode, "' (supported: MIN_COMBINED, MIN_FIRST, SCALED)"));
+  }
+  TfValue v = Like(*x, out, DType::kFloat32);
+  v.real_qint32 = false;
+  c.SetOutput(0, v);
+  return absl::OkStatus();
+}
+
+
 // The shared part of QuantizedConv2D and Intel's fused conv ops:
 //   y_real = Σ (s_x·(x_q - z_x)) · (s_w·(w_q - z_w))  (qint32 output: y_q = y_real/(s_x·s_w))
 struct CoreScales {
@@ -1215,20 +1409,7 @@ absl::StatusOr<CoreScales> QuantizedConvCore(OpContext& c, bool intel, int min_i
   auto wr = QuantizedWeights(c, *w, pw, 3, &HwioToOihw);
   if (!wr.ok()) return wr.status();
   const Shape oihw{w->shape()[3], w->shape()[2], w->shape()[0], w->shape()[1]};
-  EmitConv(c, *xr, wr->main, oihw, 1, *window, true);
-  if (!wr->offset.empty()) {
-    // y = conv(x, w_q - c) + conv(x, ones)·s·(c - z), broadcast over channels when per-tensor.
-    TfValue y = c.Output(0);
-    const std::string main = y.ir;
-    const std::string offset = c.OutName(0, "@weight_offset_sum");
-    auto attrs = WindowAttrs(*window, {oihw[2], oihw[3]});
-    attrs["group"] = int64_t{1};
-    c.Emit("Conv", {*xr, wr->offset}, {offset}, std::move(attrs), c.name() + "/weight_offset");
-    y.ir = c.OutName(0, "@real_nchw");
-    y.conv_node = -1;
-    c.Emit("Add", {main, offset}, {y.ir}, {}, c.name() + "/add_weight_offset");
-    c.SetOutput(0, y);
-  }
+  EmitConvWithOffset(c, *xr, *wr, oihw, 1, *window, true);
   // QuantizationRangeForMultiplication: one qint32 level = s_x·s_w (known at run time only
   // for a run-time quantized input).
   const float level = px.scales[0] * pw.scales[0];
@@ -1245,7 +1426,7 @@ absl::StatusOr<CoreScales> QuantizedMatMulCore(OpContext& c, bool intel, int min
   auto bv = c.Input(1);
   if (!a.ok()) return a.status();
   if (!bv.ok()) return bv.status();
-  if (c.Bool("transpose_a", false)) return c.Unimplemented("transpose_a = true");
+  const bool ta = c.Bool("transpose_a", false);
   const int t1 = c.Type("T1", DT_QUINT8), t2 = c.Type("T2", intel ? DT_QINT8 : DT_QUINT8);
   if (auto s = CheckQuantType(c, StorageOf(t1), "T1", t1); !s.ok()) return s;
   if (auto s = CheckQuantType(c, StorageOf(t2), "T2", t2); !s.ok()) return s;
@@ -1270,16 +1451,16 @@ absl::StatusOr<CoreScales> QuantizedMatMulCore(OpContext& c, bool intel, int min
   const bool a_min_first = !intel || c.Str("input_quant_mode", "MIN_FIRST") == "MIN_FIRST";
   const QParams pa = (a_min_first ? &MinFirst : &Scaled)(*min_a, *max_a, StorageOf(t1));
   const QParams pb = (intel ? &Scaled : &MinFirst)(*min_b, *max_b, StorageOf(t2));
-  Tensor bt = b->Clone();
-  if (c.Bool("transpose_b", false)) {
-    Tensor t(bt.dtype(), {bt.shape()[0], bt.shape()[1], 1, 1});
-    std::memcpy(t.data(), bt.data(), bt.byte_size());
-    Tensor p = Permute4(t, {1, 0, 2, 3});
-    bt = Tensor(b->dtype(), {b->shape()[1], b->shape()[0]});
-    std::memcpy(bt.data(), p.data(), bt.byte_size());
-  }
+  const Tensor bt = c.Bool("transpose_b", false) ? Transpose2(*b) : b->Clone();
   auto ar = RealOf(c, *a, pa, false);
   if (!ar.ok()) return ar.status();
+  std::string a_ir = *ar;
+  if (ta) {
+    if (a->rank != 2) return c.Invalid("transpose_a needs a 2-D a");
+    a_ir = c.OutName(0, "@a_t");
+    c.Emit("Transpose", {*ar}, {a_ir}, {{"perm", std::vector<int64_t>{1, 0}}},
+           c.name() + "/transpose_a");
+  }
   auto br = QuantizedWeights(c, bt, pb, 1, &AsIs);
   if (!br.ok()) return br.status();
   TfValue v;
@@ -1287,16 +1468,7 @@ absl::StatusOr<CoreScales> QuantizedMatMulCore(OpContext& c, bool intel, int min
   v.dtype = DType::kFloat32;
   v.rank = 2;
   v.real_qint32 = true;
-  if (br->offset.empty()) {
-    c.Emit("MatMul", {*ar, br->main}, {v.ir});
-  } else {
-    // y = a·(b_q - c) + (a·ones)·s·(c - z), as for convs (QuantizedWeights).
-    const std::string main = c.OutName(0, "@main");
-    const std::string offset = c.OutName(0, "@weight_offset_sum");
-    c.Emit("MatMul", {*ar, br->main}, {main});
-    c.Emit("MatMul", {*ar, br->offset}, {offset}, {}, c.name() + "/weight_offset");
-    c.Emit("Add", {main, offset}, {v.ir}, {}, c.name() + "/add_weight_offset");
-  }
+  EmitMatMulWithOffset(c, a_ir, *br, v.ir);
   c.SetOutput(0, v);
   const float level = pa.scales[0] * pb.scales[0];
   c.SetOutput(1, dyn ? TfValue{} : Floats({level * -2147483648.f}));
@@ -1320,6 +1492,7 @@ absl::Status QuantizedBiasAdd(OpContext& c) {
     r.push_back(*f);
   }
   const int t1 = c.Type("T1", DT_QUINT8), t2 = c.Type("T2", DT_QUINT8);
+  if (auto s = CheckInputType(c, *x, 0, "T1", DT_QUINT8); !s.ok()) return s;
   const Tensor* b = c.ConstTensor(*bv);
   if (b == nullptr || b->shape().size() != 1) return c.Unimplemented("bias must be a 1-D Const");
   if (b->dtype() != StorageOf(t2)) {
@@ -1360,6 +1533,7 @@ absl::Status QuantizedActivation(OpContext& c, bool six) {
   std::vector<std::string> clip;
   if (six) clip = {c.AddScalar(c.name() + "/zero", 0.f), c.AddScalar(c.name() + "/six", 6.f)};
   const char* op = six ? "Clip" : "Relu";
+  if (auto s = CheckInputType(c, *x, 0, "Tinput", DT_QUINT8); !s.ok()) return s;
   if (x->real_qint32) {
     TfValue v = Like(*x, c.OutName(0, x->nchw ? "@real_nchw" : "@real"), DType::kFloat32);
     std::vector<std::string> in{x->ir};
@@ -1399,6 +1573,7 @@ absl::Status Requantize(OpContext& c) {
   if (!hi.ok()) return hi.status();
   const int t = c.Type("out_type", DT_QUINT8);
   if (auto s = CheckQuantType(c, StorageOf(t), "out_type", t); !s.ok()) return s;
+  if (auto s = CheckInputType(c, *x, 0, "Tinput", DT_QINT32); !s.ok()) return s;
   std::string real = x->ir;
   if (!x->real_qint32) {
     auto in_lo = c.ConstScalar(1, "input_min");
@@ -1437,8 +1612,10 @@ absl::Status QuantizedPool(OpContext& c) {
   auto mx = c.ConstScalar(2, "max_input");
   if (!mn.ok()) return mn.status();
   if (!mx.ok()) return mx.status();
-  const QParams p = MinFirst({*mn}, {*mx}, x->dtype);
-  if (auto s = CheckQuantType(c, p.storage, "T", c.Type("T", 0)); !s.ok()) return s;
+  const int t = c.Type("T", DT_QUINT8);
+  if (auto s = CheckQuantType(c, StorageOf(t), "T", t); !s.ok()) return s;
+  if (auto s = CheckInputType(c, *x, 0, "T", DT_QUINT8); !s.ok()) return s;
+  const QParams p = MinFirst({*mn}, {*mx}, StorageOf(t));
   auto setup = PoolSetup(c, *x);
   if (!setup.ok()) return setup.status();
   const std::string real = EmitDq(c, setup->first, p, c.OutName(0, "@dq_nchw"));
@@ -1459,6 +1636,9 @@ absl::Status QuantizedPool(OpContext& c) {
 absl::Status QuantizedReshape(OpContext& c) {
   auto x = c.Input(0);
   if (!x.ok()) return x.status();
+  const int t = c.Type("T", DT_QUINT8);
+  if (auto s = CheckQuantType(c, StorageOf(t), "T", t); !s.ok()) return s;
+  if (auto s = CheckInputType(c, *x, 0, "T", DT_QUINT8); !s.ok()) return s;
   auto shape = c.ConstInts(1, "shape");
   if (!shape.ok()) return shape.status();
   auto mn = c.ConstScalar(2, "input_min");
@@ -1496,11 +1676,14 @@ absl::Status QuantizedConcat(OpContext& c) {
   for (int i = 0; i < n; ++i) {
     auto v = c.Input(1 + i);
     if (!v.ok()) return v.status();
+    if (auto s = CheckInputType(c, *v, 1 + i, "T", DT_QUINT8); !s.ok()) return s;
     if (i == 0) first = *v;
     auto r = RealOf(c, *v, MinFirst({mins[i]}, {maxs[i]}, v->dtype), false);
     if (!r.ok()) return r.status();
     reals.push_back(*r);
   }
+  const int t = c.Type("T", DT_QUINT8);
+  if (auto s = CheckQuantType(c, StorageOf(t), "T", t); !s.ok()) return s;
   int64_t a = (*axis)[0];
   if (a < 0) a += first.rank;
   const std::string cat = c.OutName(0, "@concat");
@@ -1590,10 +1773,15 @@ absl::Status IntelFused(OpContext& c) {
 //   z = clamp(round(q_min - min/s), q_min, q_max)      (the "nudged" zero point)
 //   nudged_min = (q_min - z)·s, nudged_max = (q_max - z)·s
 //   y = floor((clamp(x, nudged_min, nudged_max) - nudged_min)/s + 0.5)·s + nudged_min
-// i.e. y = DQ(Q(x)) with scale s and zero point z: a constant input (weights) is quantized
-// here to int8 q - z (when it fits; TF's exact formula), an activation gets
-// QuantizeLinear(s, z) → DequantizeLinear for the QDQ passes. Activations round half to
-// even where TF rounds half up (≤ 1 unit, only at exact ties).
+// i.e. y = s·(q - z), q = k + q_min ∈ [q_min, q_max]: a DequantizeLinear(s, z) of uint8 q.
+// A constant input (weights, per-tensor or per-channel along the last axis) is quantized
+// here exactly by that formula and kept as uint8 q with zero point z; the Conv2D /
+// DepthwiseConv2dNative / MatMul reading it runs int8 with the zero point split off
+// exactly (QuantizedWeights), whatever the range's asymmetry. An activation becomes
+// [Clip(nudged_min, nudged_max) when narrow_range, so that level 0 is never produced] →
+// QuantizeLinear(s, z) → DequantizeLinear(s, z) for the QDQ passes. Rounding: activations
+// round half to even where TF computes floor(v + 0.5) (half up), so a result can differ by
+// 1 unit at an exact tie; weights are TF-exact.
 struct Nudged {
   float scale, nmin, nmax;
   int32_t zp, qmin, qmax;
@@ -1648,30 +1836,28 @@ absl::Status FakeQuant(OpContext& c) {
     if (per_channel && channels != static_cast<int64_t>(nudged.size())) {
       return c.Invalid(absl::StrCat(nudged.size(), " ranges for a last dim of ", channels));
     }
-    Tensor q(DType::kInt8, t->shape());
+    Tensor q(DType::kUint8, t->shape());
     Tensor f(DType::kFloat32, t->shape());
-    bool fits = true;
     for (int64_t i = 0; i < t->num_elements(); ++i) {
       const Nudged& n = nudged[per_channel ? i % channels : 0];
       const float clamped = std::min(std::max(t->data_as<float>()[i], n.nmin), n.nmax);
       const float k = std::floor((clamped - n.nmin) * (1.f / n.scale) + 0.5f);
       f.data_as<float>()[i] = k * n.scale + n.nmin;
-      const int32_t centered = static_cast<int32_t>(k) + n.qmin - n.zp;
-      fits = fits && centered >= -128 && centered <= 127;
-      q.data_as<int8_t>()[i] = static_cast<int8_t>(centered);
+      q.data_as<uint8_t>()[i] = static_cast<uint8_t>(static_cast<int32_t>(k) + n.qmin);
     }
     TfValue v;
     v.dtype = DType::kFloat32;
     v.rank = x->rank;
-    if (fits) {
-      auto qc = std::make_shared<QuantizedConst>();
-      qc->q = std::make_shared<const Tensor>(std::move(q));
-      for (const Nudged& n : nudged) qc->scales.push_back(n.scale);
-      qc->axis = per_channel ? static_cast<int>(t->shape().size()) - 1 : -1;
-      v.qconst = std::move(qc);
-    } else {
-      v.ir = c.AddConst(absl::StrCat(c.name(), ":0"), std::move(f));
+    auto qc = std::make_shared<QuantizedConst>();
+    qc->q = std::make_shared<const Tensor>(std::move(q));
+    for (const Nudged& n : nudged) {
+      qc->scales.push_back(n.scale);
+      qc->zps.push_back(n.zp);
     }
+    qc->per_channel = per_channel;
+    v.qconst = std::move(qc);
+    // Any other reader (a bias Add, say) gets the fake-quantized float values.
+    v.ir = c.AddConst(absl::StrCat(c.name(), ":0"), std::move(f));
     c.SetOutput(0, v);
     return absl::OkStatus();
   }
@@ -1689,8 +1875,18 @@ absl::Status FakeQuant(OpContext& c) {
   const std::string zn = c.AddConst(c.name() + "/zero_point", std::move(z));
   std::map<std::string, ir::Attribute> attrs;
   if (per_channel) attrs["axis"] = int64_t{Axis1IfNchw(*x)};
+  if (!x->pending_pads.empty() || x->ir.empty()) return c.Nhwc(*x).status();
+  if (auto st = CheckFloatT(c, *x, 0, /*attr=*/nullptr); !st.ok()) return st;
   std::string in = x->ir;
-  if (!x->pending_pads.empty()) return c.Nhwc(*x).status();
+  if (narrow) {
+    // QuantizeLinear would give level 0 below nudged_min - s/2; TF clamps to level 1.
+    if (per_channel) return c.Unimplemented("per-channel FakeQuant with narrow_range on an activation");
+    in = c.OutName(0, x->nchw ? "@clamped_nchw" : "@clamped");
+    c.Emit("Clip",
+           {x->ir, c.AddScalar(c.name() + "/nudged_min", nudged[0].nmin),
+            c.AddScalar(c.name() + "/nudged_max", nudged[0].nmax)},
+           {in}, {}, c.name() + "/clamp");
+  }
   const std::string q = c.OutName(0, "@q");
   c.Emit("QuantizeLinear", {in, s, zn}, {q}, attrs, c.name() + "/quantize");
   const std::string out = c.OutName(0, x->nchw ? "@nchw" : "");

@@ -3,11 +3,18 @@
 // own protos, the expectations from a numpy reference of TF's documented op semantics),
 // plus load errors on hand-built inconsistent graphs.
 //
-// Tolerances (manifest.txt, from the generator): quantized outputs within 1 unit of the
-// reference — TF rounds half away from zero (std::round) where QuantizeLinear and oneDNN
-// round half to even, and TF rounds a QuantizedBiasAdd's qint32 sum to its range's step;
-// both move a result by at most one unit at a tie. Whole quantized networks within 3
-// units of the logits' step (a 1-unit difference in a middle layer moves later sums).
+// Tolerances (manifest.txt, from the generator; a case's own, or an output's own): int8
+// results within 1 unit of the reference. Rounding rule: QuantizeV2 rounds as TF does
+// (std::round, half away from zero; SCALED by its round_mode) and its tie fixtures match
+// exactly; everywhere else the engine rounds half to even (QuantizeLinear, oneDNN's
+// requantization) where TF rounds half away from zero or half up (FakeQuant's
+// floor(v + 0.5)), and TF rounds a QuantizedBiasAdd's qint32 sum to its range's step —
+// each moves a result by at most 1 unit, at a tie. Whole networks: their float outputs
+// within 1.01 steps of their own quantization (the int8 value within 1 unit), and the
+// *_taps variants expose the int8 tensors between layers as extra outputs, each checked
+// to 1 unit. A 1-unit difference in one layer can move the next layer's sum across a
+// rounding boundary, so this is a measured property of these fixtures, not a theorem;
+// the ≥ 95 % exact count below keeps it from hiding systematic error.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -19,6 +26,7 @@
 #include <sstream>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "client/npy.h"
 #include "engine/engine.h"
@@ -69,6 +77,7 @@ struct Case {
   double tolerance = 0;
   int int8_kernels = 0;
   std::vector<std::pair<std::string, std::string>> inputs, outputs;  // tensor, file
+  std::map<std::string, double> output_tolerance;                    // tensor → its own
 };
 
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
@@ -86,9 +95,11 @@ std::vector<Case> Cases() {
     EXPECT_TRUE(absl::SimpleAtod(f[2], &c.tolerance));
     EXPECT_TRUE(absl::SimpleAtoi(f[3], &c.int8_kernels));
     for (size_t i = 4; i < f.size(); ++i) {
-      std::vector<std::string> kv = absl::StrSplit(f[i], absl::MaxSplits('=', 2));
-      if (kv.size() != 3) continue;
+      std::vector<std::string> kv = absl::StrSplit(f[i], absl::MaxSplits('=', 3));
+      if (kv.size() < 3) continue;
       (kv[0] == "in" ? c.inputs : c.outputs).emplace_back(kv[1], kv[2]);
+      double tol = 0;
+      if (kv.size() == 4 && absl::SimpleAtod(kv[3], &tol)) c.output_tolerance[kv[1]] = tol;
     }
     cases.push_back(std::move(c));
   }
@@ -135,7 +146,9 @@ TEST_P(GraphDefFixtureTest, MatchesTheNumpyReferenceOfTfSemantics) {
       max_diff = std::max(max_diff, d);
       exact += d == 0 ? 1 : 0;
     }
-    EXPECT_LE(max_diff, c.tolerance) << c.name << " " << tensor;
+    const double tolerance =
+        c.output_tolerance.count(tensor) ? c.output_tolerance.at(tensor) : c.tolerance;
+    EXPECT_LE(max_diff, tolerance) << c.name << " " << tensor;
     RecordProperty(c.name + "." + tensor + ".max_diff", std::to_string(max_diff));
     if (want.dtype() != DType::kFloat32) {
       // Ties are rare: nearly every quantized element matches exactly.
@@ -154,7 +167,11 @@ TEST(GraphDefImporterTest, ManifestListsEveryFamily) {
        {"float", "float_text", "quantize_graph", "quantize_graph_conv", "intel_fused",
         "intel_variants", "quantize_graph_dynamic", "qat", "float_ops", "quant_ops",
         "quantize_min_combined_quint8", "quantize_min_first_qint8", "quantize_scaled_qint8",
-        "dequantize_min_combined_qint8", "dequantize_scaled_quint8"}) {
+        "dequantize_min_combined_qint8", "dequantize_scaled_quint8", "quantize_graph_taps",
+        "intel_fused_taps", "qat_taps", "qat_asym", "qat_asym_taps", "intel_modes",
+        "float_matmul", "quantize_nodes_conv", "float_tf_text", "quantize_ties_min_first_qint8",
+        "quantize_ties_min_combined_quint8", "quantize_ties_scaled_qint8",
+        "quantize_ties_scaled_qint8_half_to_even", "quantize_scaled_quint8_narrow"}) {
     EXPECT_TRUE(names.count(want)) << want;
   }
 }
@@ -187,10 +204,59 @@ TEST(GraphDefImporterTest, SavedModelServesItsSignatureOutputs) {
   auto info =
       DescribeModelFile(q8::testing::RequireFile(FixtureDir() + "/saved_model/saved_model.pb"));
   ASSERT_TRUE(info.ok()) << info.status();
-  ASSERT_EQ(info->outputs.size(), 1u);
-  EXPECT_EQ(info->outputs[0].name, "logits_eightbit_dequantize:0");
+  std::vector<std::string> outputs;
+  for (const TensorInfo& t : info->outputs) outputs.push_back(t.name);
+  EXPECT_THAT(outputs, ::testing::ElementsAre("logits_eightbit_dequantize:0", "pool_features:0"))
+      << "every signature's outputs, sorted";
   EXPECT_EQ(info->metadata["tf.signature.output.logits"], "logits_eightbit_dequantize:0");
   EXPECT_EQ(info->metadata["tf.signature.input.images"], "input:0");
+}
+
+// Every signature_def becomes a declaration the signature layer reads
+// (server/signature/declaration.h), keys bound explicitly to their tensors.
+TEST(GraphDefImporterTest, SavedModelSignatureDefsBecomeTheSignatureDeclaration) {
+  auto info =
+      DescribeModelFile(q8::testing::RequireFile(FixtureDir() + "/saved_model/saved_model.pb"));
+  ASSERT_TRUE(info.ok()) << info.status();
+  ASSERT_TRUE(info->metadata.count("q8serve.signatures"));
+  const std::string& decl = info->metadata.at("q8serve.signatures");
+  EXPECT_THAT(decl, HasSubstr("name: \"serving_default\"\n"
+                              "  inputs { name: \"images\" tensor: \"input:0\" }\n"
+                              "  outputs { name: \"logits\" tensor: "
+                              "\"logits_eightbit_dequantize:0\" }\n"));
+  EXPECT_THAT(decl, HasSubstr("name: \"features\"\n"
+                              "  inputs { name: \"pixels\" tensor: \"input:0\" }\n"
+                              "  outputs { name: \"embedding\" tensor: \"pool_features:0\" }\n"));
+  EXPECT_THAT(decl, HasSubstr("default_signature: \"serving_default\""));
+  EXPECT_THAT(decl, ::testing::Not(HasSubstr("from_relu")));
+  EXPECT_THAT(info->metadata["tf.warnings"],
+              AllOf(HasSubstr("'from_relu' is not served"), HasSubstr("'conv1/Relu:0'"),
+                    HasSubstr("not a Placeholder")));
+}
+
+// graph_transforms quantize_nodes names ("conv1/Relu/eightbit/requantize") resolve to the
+// float name too.
+TEST(GraphDefImporterTest, QuantizeNodesEightbitNamesKeepTheirFloatNames) {
+  auto info =
+      DescribeModelFile(q8::testing::RequireFile(FixtureDir() + "/quantize_nodes_conv.pb"));
+  ASSERT_TRUE(info.ok()) << info.status();
+  std::map<std::string, std::string> original;
+  for (const TensorInfo& t : info->tensors) {
+    std::string& o = original[t.name.substr(0, t.name.find('@'))];
+    if (o.empty()) o = t.original_name;
+  }
+  EXPECT_EQ(original["conv1/Relu/eightbit/requantize:0"], "conv1/Relu:0");
+  ASSERT_EQ(info->outputs.size(), 1u);
+  EXPECT_EQ(info->outputs[0].original_name, "conv1/Relu:0");
+}
+
+// A .pbtxt as TF writes it: library {}, experimental_debug_info, and debug_info (which
+// our protos leave undeclared: skipped, and said so).
+TEST(GraphDefImporterTest, TfWrittenTextGraphWithLibraryAndDebugInfoLoads) {
+  auto info = DescribeModelFile(q8::testing::RequireFile(FixtureDir() + "/float_tf.pbtxt"));
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->outputs.size(), 2u);
+  EXPECT_THAT(info->metadata["tf.warnings"], AllOf(HasSubstr("debug_info"), HasSubstr("line ")));
 }
 
 TEST(GraphDefImporterTest, VersionDirectoriesProbeTheTfFileNames) {
@@ -382,6 +448,92 @@ TEST_F(GraphDefErrorTest, PlaceholderOfUnknownRank) {
   absl::Status s = Load();
   EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented);
   EXPECT_THAT(s.message(), AllOf(HasSubstr("'x' (Placeholder)"), HasSubstr("no known rank")));
+}
+
+// Regression: a float op's T was never compared with its input, so Relu (T = float) on
+// quint8 data ran on the raw bytes.
+TEST_F(GraphDefErrorTest, FloatOpOnQuantizedDataNamesTheAttributeAndTheType) {
+  Placeholder("x", tensorflow::DT_QUINT8);
+  (*Node("y", "Relu", {"x"})->mutable_attr())["T"].set_type(tensorflow::DT_FLOAT);
+  absl::Status s = Load();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), AllOf(HasSubstr(path_), HasSubstr("'y' (Relu)"),
+                                 HasSubstr("attribute T says float"), HasSubstr("holds uint8")));
+}
+
+TEST_F(GraphDefErrorTest, FloatOpWithAQuantizedTypeAttribute) {
+  Placeholder("x", tensorflow::DT_QUINT8);
+  (*Node("y", "Relu", {"x"})->mutable_attr())["T"].set_type(tensorflow::DT_QUINT8);
+  absl::Status s = Load();
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("'y' (Relu)"), HasSubstr("attribute T is quint8"),
+                                 HasSubstr("supported: float")));
+}
+
+// The quantized data-movement ops and Requantize check T / Tinput against their input.
+struct TypeCase {
+  const char* op;
+  const char* attr;
+  int type;
+  const char* says;
+};
+
+TEST_F(GraphDefErrorTest, QuantizedOpsCheckTheirTypeAttributeAgainstTheInput) {
+  const TypeCase cases[] = {
+      {"QuantizedMaxPool", "T", tensorflow::DT_QINT8, "attribute T says qint8"},
+      {"QuantizedAvgPool", "T", tensorflow::DT_QINT8, "attribute T says qint8"},
+      {"QuantizedReshape", "T", tensorflow::DT_QINT8, "attribute T says qint8"},
+      {"QuantizedConcat", "T", tensorflow::DT_QINT8, "attribute T says qint8"},
+      {"Requantize", "Tinput", tensorflow::DT_QINT32, "attribute Tinput says qint32"},
+  };
+  for (const TypeCase& tc : cases) {
+    g_.Clear();
+    Placeholder("x", tensorflow::DT_QUINT8);
+    Scalar("lo", -1.f);
+    Scalar("hi", 1.f);
+    auto* shape = Node("shape", "Const");
+    (*shape->mutable_attr())["dtype"].set_type(tensorflow::DT_INT32);
+    auto* t = (*shape->mutable_attr())["value"].mutable_tensor();
+    t->set_dtype(tensorflow::DT_INT32);
+    t->mutable_tensor_shape()->add_dim()->set_size(1);
+    t->add_int_val(-1);
+    std::vector<std::string> inputs{"x", "lo", "hi"};
+    const std::string op = tc.op;
+    if (op == "QuantizedReshape") inputs = {"x", "shape", "lo", "hi"};
+    if (op == "QuantizedConcat") inputs = {"shape", "x", "lo", "hi"};
+    if (op == "Requantize") inputs = {"x", "lo", "hi", "lo", "hi"};
+    auto* n = Node("n", tc.op, inputs);
+    (*n->mutable_attr())[tc.attr].set_type(static_cast<tensorflow::DataType>(tc.type));
+    (*n->mutable_attr())["ksize"].mutable_list()->add_i(1);
+    absl::Status s = Load();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << tc.op << ": " << s;
+    EXPECT_THAT(s.message(), AllOf(HasSubstr(path_), HasSubstr(absl::StrCat("'n' (", op, ")")),
+                                   HasSubstr(tc.says), HasSubstr("'x' holds uint8")))
+        << tc.op;
+  }
+}
+
+// TF's QuantizeV2 accepts HALF_TO_EVEN only with mode SCALED; so does the importer.
+TEST_F(GraphDefErrorTest, QuantizeV2HalfToEvenOutsideScaled) {
+  Placeholder("x");
+  Scalar("lo", -1.f);
+  Scalar("hi", 1.f);
+  auto* q = Node("q", "QuantizeV2", {"x", "lo", "hi"});
+  (*q->mutable_attr())["T"].set_type(tensorflow::DT_QUINT8);
+  (*q->mutable_attr())["mode"].set_s("MIN_FIRST");
+  (*q->mutable_attr())["round_mode"].set_s("HALF_TO_EVEN");
+  absl::Status s = Load();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("'q' (QuantizeV2)"), HasSubstr("HALF_TO_EVEN"),
+                                 HasSubstr("only with mode SCALED")));
+}
+
+TEST_F(GraphDefErrorTest, TextGraphSyntaxErrorSaysWhere) {
+  path_ += "txt";
+  std::ofstream(path_) << "node {\n  name: \"x\"\n  op: \"Placeholder\"\n  attr { key: 3 }\n}\n";
+  absl::Status s = LoadModel(path_).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("not a text-format GraphDef"), HasSubstr("line 4")));
 }
 
 TEST_F(GraphDefErrorTest, NotAGraph) {
