@@ -5,8 +5,11 @@
 // A TF Serving client written against version 1 ("input:0" in, "logits:0" and
 // "pool_features:0" out) keeps working unchanged on version 2: the importer records that
 // the renamed Dequantize stands for "logits:0" and the signature layer binds it by the
-// original_name rule. Numbers are checked against the numpy reference of
-// tests/fixtures/graphdef (not against the engine).
+// original_name rule. The same swap is served for the Intel fused-op version and the QAT
+// (FakeQuant) version of the network (models cnn_intel, cnn_qat), and a SavedModel is
+// served under its signature_def keys ("images" → "logits", "pixels" → "embedding").
+// Numbers are checked against the numpy reference of tests/fixtures/graphdef (not
+// against the engine).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -34,14 +37,23 @@ client::HostTensor Npy(const std::string& file) {
   return t.ok() ? *t : client::HostTensor{};
 }
 
-// The tolerance the generator recorded for a fixture case (manifest.txt, field 3).
-double Tolerance(const std::string& case_name) {
+// The tolerance the generator recorded for a fixture case (manifest.txt, field 3), or for
+// one of its outputs ("out=<tensor>=<file>=<tolerance>") when it gives one.
+double Tolerance(const std::string& case_name, const std::string& output = "") {
   std::ifstream in(Fixtures() + "/manifest.txt");
   std::string line;
   while (std::getline(in, line)) {
     std::vector<std::string> f = absl::StrSplit(line, ' ');
     double t = 0;
-    if (f.size() > 2 && f[0] == case_name && absl::SimpleAtod(f[2], &t)) return t;
+    if (f.size() < 3 || f[0] != case_name || !absl::SimpleAtod(f[2], &t)) continue;
+    for (const std::string& field : f) {
+      std::vector<std::string> kv = absl::StrSplit(field, '=');
+      double own = 0;
+      if (kv.size() == 4 && kv[0] == "out" && kv[1] == output && absl::SimpleAtod(kv[3], &own)) {
+        return own;
+      }
+    }
+    return t;
   }
   ADD_FAILURE() << "no case " << case_name;
   return 0;
@@ -61,13 +73,22 @@ class GraphDefE2eTest : public ::testing::Test {
     repo_ = new std::string(
         (fs::temp_directory_path() / ("q8serve-graphdef-e2e-" + std::to_string(getpid())))
             .string());
-    fs::create_directories(*repo_ + "/cnn/1");
-    fs::create_directories(*repo_ + "/cnn/2");
-    fs::copy_file(q8::testing::RequireFile(Fixtures() + "/float.pb"), *repo_ + "/cnn/1/model.pb");
-    fs::copy_file(q8::testing::RequireFile(Fixtures() + "/quantize_graph.pb"),
-                  *repo_ + "/cnn/2/model.pb");
-    // Both versions serve (the default policy is latest 1), so one test can ask each.
-    std::ofstream(*repo_ + "/cnn/config.pbtxt") << "version_policy { all {} }\n";
+    // Version 1 float, version 2 the quantized form; both serve (the default policy is
+    // latest 1), so one test can ask each.
+    for (const auto& [model, v2] : {std::pair<std::string, std::string>{"cnn", "quantize_graph.pb"},
+                                    {"cnn_intel", "intel_fused.pb"},
+                                    {"cnn_qat", "qat.pb"}}) {
+      fs::create_directories(*repo_ + "/" + model + "/1");
+      fs::create_directories(*repo_ + "/" + model + "/2");
+      fs::copy_file(q8::testing::RequireFile(Fixtures() + "/float.pb"),
+                    *repo_ + "/" + model + "/1/model.pb");
+      fs::copy_file(q8::testing::RequireFile(Fixtures() + "/" + v2),
+                    *repo_ + "/" + model + "/2/model.pb");
+      std::ofstream(*repo_ + "/" + model + "/config.pbtxt") << "version_policy { all {} }\n";
+    }
+    fs::create_directories(*repo_ + "/tfsm/1");
+    fs::copy_file(q8::testing::RequireFile(Fixtures() + "/saved_model/saved_model.pb"),
+                  *repo_ + "/tfsm/1/saved_model.pb");
     server_ = new ServerProcess();
     std::string why;
     std::shared_ptr<grpc::Channel> channel = StartLoopbackServer(*server_, *repo_, &why);
@@ -90,13 +111,16 @@ class GraphDefE2eTest : public ::testing::Test {
   void SetUp() override { ASSERT_NE(channel_, nullptr) << "server did not start"; }
 
   // Predict with the float client's names; the outputs by logical name.
-  static std::map<std::string, std::vector<float>> Predict(std::optional<int64_t> version,
-                                                           int64_t* served) {
-    const client::HostTensor x = Npy("float.input_0.npy");
+  static std::map<std::string, std::vector<float>> Predict(
+      std::optional<int64_t> version, int64_t* served, const std::string& model = "cnn",
+      const std::string& input_file = "float.input_0.npy", const std::string& input = "input:0",
+      const std::string& signature = "") {
+    const client::HostTensor x = Npy(input_file);
     tensorflow::serving::PredictRequest request;
-    request.mutable_model_spec()->set_name("cnn");
+    request.mutable_model_spec()->set_name(model);
+    if (!signature.empty()) request.mutable_model_spec()->set_signature_name(signature);
     if (version) request.mutable_model_spec()->mutable_version()->set_value(*version);
-    tensorflow::TensorProto& in = (*request.mutable_inputs())["input:0"];
+    tensorflow::TensorProto& in = (*request.mutable_inputs())[input];
     in.set_dtype(tensorflow::DT_FLOAT);
     for (int64_t d : x.shape) in.mutable_tensor_shape()->add_dim()->set_size(d);
     in.set_tensor_content(x.data);
@@ -155,6 +179,72 @@ TEST_F(GraphDefE2eTest, SignatureBindsTheRenamedLogitsByOriginalName) {
   EXPECT_EQ(outputs["logits:0"].rule(), "original_name");
   EXPECT_THAT(outputs["logits:0"].explanation(), ::testing::HasSubstr("stands for 'logits:0'"));
   EXPECT_EQ(outputs["pool_features:0"].rule(), "exact");
+}
+
+// The same swap for the Intel fused-op and the QAT versions: same logical names, the
+// quantized outputs within 1 unit of their int8 quantization (tolerances from the
+// generator's manifest, per output where it gives one).
+TEST_F(GraphDefE2eTest, FloatClientKeepsWorkingOnTheIntelFusedAndQatVersions) {
+  struct Swap {
+    const char* model;
+    const char* fixture;
+    const char* input;
+  };
+  for (const Swap& sw : {Swap{"cnn_intel", "intel_fused", "intel_fused.input_0.npy"},
+                         Swap{"cnn_qat", "qat", "qat.input_0.npy"}}) {
+    SCOPED_TRACE(sw.model);
+    int64_t served = 0;
+    auto v2 = Predict(std::nullopt, &served, sw.model, sw.input);
+    EXPECT_EQ(served, 2);
+    ASSERT_EQ(v2.count("logits:0"), 1u);
+    ASSERT_EQ(v2.count("pool_features:0"), 1u);
+    const std::string fixture = sw.fixture;
+    EXPECT_LE(MaxDiff(v2["logits:0"], Npy(fixture + ".logits_0.npy").data),
+              Tolerance(fixture, "logits:0"));
+    EXPECT_LE(MaxDiff(v2["pool_features:0"], Npy(fixture + ".pool_features_0.npy").data),
+              Tolerance(fixture, "pool_features:0"));
+    auto v1 = Predict(1, &served, sw.model);
+    EXPECT_EQ(served, 1);
+    EXPECT_LE(MaxDiff(v1["logits:0"], Npy("float.logits_0.npy").data), Tolerance("float"));
+  }
+}
+
+// A SavedModel's signature_defs are the signatures clients use: their keys in and out,
+// serving_default by default, any other by name.
+TEST_F(GraphDefE2eTest, SavedModelClientUsesTheSignatureDefKeys) {
+  int64_t served = 0;
+  auto out = Predict(std::nullopt, &served, "tfsm", "float.input_0.npy", "images");
+  EXPECT_EQ(served, 1);
+  ASSERT_EQ(out.size(), 1u) << "serving_default has one output";
+  ASSERT_EQ(out.count("logits"), 1u);
+  EXPECT_LE(MaxDiff(out["logits"], Npy("quantize_graph.logits_eightbit_dequantize_0.npy").data),
+            Tolerance("quantize_graph"));
+
+  auto features = Predict(std::nullopt, &served, "tfsm", "float.input_0.npy", "pixels", "features");
+  ASSERT_EQ(features.size(), 1u);
+  ASSERT_EQ(features.count("embedding"), 1u);
+  EXPECT_LE(MaxDiff(features["embedding"], Npy("quantize_graph.pool_features_0.npy").data),
+            Tolerance("quantize_graph"));
+
+  for (const char* name : {"", "features"}) {
+    q8serve::v1::GetSignatureRequest request;
+    request.set_model_name("tfsm");
+    request.set_signature_name(name);
+    q8serve::v1::GetSignatureResponse response;
+    ASSERT_TRUE(q8serve::v1::Q8Serve::NewStub(*channel_)
+                    ->GetSignature(Context().get(), request, &response)
+                    .ok());
+    ASSERT_EQ(response.inputs_size(), 1);
+    ASSERT_EQ(response.outputs_size(), 1);
+    const bool serving = std::string(name).empty();
+    EXPECT_EQ(response.signature_name(), serving ? "serving_default" : "features");
+    EXPECT_EQ(response.inputs(0).logical_name(), serving ? "images" : "pixels");
+    EXPECT_EQ(response.inputs(0).tensor_name(), "input:0");
+    EXPECT_EQ(response.outputs(0).logical_name(), serving ? "logits" : "embedding");
+    EXPECT_EQ(response.outputs(0).tensor_name(),
+              serving ? "logits_eightbit_dequantize:0" : "pool_features:0");
+    EXPECT_EQ(response.outputs(0).source(), "model metadata");
+  }
 }
 
 }  // namespace
