@@ -632,9 +632,9 @@ absl::StatusOr<ir::Graph> ImportGraphDefFile(const std::string& path) {
     parser.RecordErrorsTo(&errors);
     parser.AllowUnknownField(true);
     if (!parser.ParseFromString(*bytes, &gd)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ": not a text-format GraphDef (protobuf text parse failed at ", errors.errors,
-          ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": not a text-format GraphDef (protobuf text parse failed at ",
+                       errors.errors, ")"));
     }
     for (const auto& w : errors.warnings) warnings.push_back(absl::StrCat("skipped ", w));
   } else if (absl::EndsWith(path, "saved_model.pb")) {

@@ -19,8 +19,11 @@ namespace q8::engine {
 
 // Reads and imports a GraphDef file: `*.pbtxt` is protobuf text, `saved_model.pb` a
 // SavedModel (its "serve" MetaGraphDef, or its only one), anything else a binary GraphDef.
-// Graph inputs are the Placeholders; graph outputs the SavedModel's serving_default
-// signature outputs when present, else every tensor output 0 of a node nothing consumes.
+// Graph inputs are the Placeholders; graph outputs every SavedModel signature_def's
+// outputs when present, else every tensor output 0 of a node nothing consumes. A
+// SavedModel's signature_defs become ModelInfo::metadata["q8serve.signatures"] (the
+// signature layer's declaration: keys bound to their tensors); those it cannot serve, and
+// text-format fields it skipped, are listed in metadata["tf.warnings"].
 // Errors name the file, the node and its op type: UNIMPLEMENTED for an op without a
 // handler (listing the supported ones), INVALID_ARGUMENT for inconsistent metadata.
 absl::StatusOr<ir::Graph> ImportGraphDefFile(const std::string& path);

@@ -19,7 +19,8 @@
 // [bias] → [Relu] → QuantizeLinear folds into one int8 oneDNN kernel. TF rounds the
 // qint32 sum of a QuantizedBiasAdd to its output range's step (max·2^17/2^31) and uses
 // std::round (half away from zero) where QuantizeLinear rounds half to even; both can move
-// a final 8-bit result by at most 1 unit.
+// a final 8-bit result by at most 1 unit. QuantizeV2 is the exception: it rounds exactly
+// as TF (EmitRoundHalfAway), since it is where float inputs first become 8-bit.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -338,8 +339,8 @@ absl::Status CheckInputType(OpContext& c, const TfValue& v, int i, const char* a
   if (t == 0 || v.dtype == DType::kUnknown) return absl::OkStatus();
   const bool ok = v.real_qint32 ? t == DT_QINT32 : (t != DT_QINT32 && FromTf(t) == v.dtype);
   if (ok) return absl::OkStatus();
-  return c.Invalid(absl::StrCat("attribute ", attr, " says ", TfTypeName(t), " but input ", i,
-                                " '", c.node().input(i), "' holds ", HeldType(v)));
+  return c.Invalid(absl::StrCat("attribute ", attr, " says ", TfTypeName(t), " but input ", i, " '",
+                                c.node().input(i), "' holds ", HeldType(v)));
 }
 
 // A float op: attribute `attr` (T; nullptr for ops without one) must be float, and input i
@@ -565,8 +566,7 @@ Tensor Transpose2(const Tensor& t) {
 // y = conv(x, w_q - c) [+ conv(x, ones)·s·(c - z)] (QuantizedWeights), NCHW real output;
 // the offset conv has the main conv's window and group.
 void EmitConvWithOffset(OpContext& c, const std::string& x, const QuantWeights& wr,
-                        const Shape& oihw, int64_t group, const Window& window,
-                        bool real_qint32) {
+                        const Shape& oihw, int64_t group, const Window& window, bool real_qint32) {
   EmitConv(c, x, wr.main, oihw, group, window, real_qint32);
   if (wr.offset.empty()) return;
   TfValue y = c.Output(0);
@@ -605,6 +605,8 @@ QParams ParamsOf(const QuantizedConst& qc) {
 
 // ---------------------------------------------------------------------- float ops
 
+// Placeholder (TF op docs, array_ops): y = the fed tensor of type dtype and shape `shape`
+// (-1 = any) — a graph input.
 absl::Status Placeholder(OpContext& c) {
   const int type = c.Type("dtype", 0);
   const DType dtype = FromTf(type);
@@ -641,6 +643,7 @@ absl::Status Placeholder(OpContext& c) {
   return absl::OkStatus();
 }
 
+// Const (TF op docs, array_ops): y = value (a TensorProto of type dtype).
 absl::Status Const(OpContext& c) {
   const auto* value = c.Attr("value");
   if (value == nullptr || !value->has_tensor()) return c.Invalid("has no tensor 'value'");
@@ -661,6 +664,7 @@ absl::Status Const(OpContext& c) {
   return absl::OkStatus();
 }
 
+// Identity / Snapshot / StopGradient (TF op docs, array_ops): y = x.
 absl::Status Identity(OpContext& c) {
   auto x = c.Input(0);
   if (!x.ok()) return x.status();
@@ -677,7 +681,7 @@ absl::Status Identity(OpContext& c) {
   return absl::OkStatus();
 }
 
-// NoOp (control-dependency anchors left in frozen graphs): nothing to run.
+// NoOp (TF op docs, no_op; control-dependency anchors left in frozen graphs): no output.
 absl::Status NoOp(OpContext&) { return absl::OkStatus(); }
 
 // Conv2D (TF op docs, nn_ops): y[n,h,w,o] = Σ_{kh,kw,i} x[n, h·s+kh·d - pad_t,
@@ -838,6 +842,7 @@ absl::Status AddBias(OpContext& c, const TfValue& x, std::vector<float> bias,
   return absl::OkStatus();
 }
 
+// BiasAdd (TF op docs, nn_ops): y[..., c] = x[..., c] + bias[c] (NHWC).
 absl::Status BiasAdd(OpContext& c) {
   if (c.Str("data_format", "NHWC") != "NHWC") return c.Unimplemented("data_format NCHW");
   auto x = c.Input(0);
@@ -848,7 +853,8 @@ absl::Status BiasAdd(OpContext& c) {
   return AddBias(c, *x, *std::move(b));
 }
 
-// Add / AddV2: element-wise with broadcasting; operands brought to one layout.
+// Add / AddV2 (TF op docs, math_ops): y = a + b, numpy broadcasting; operands brought to
+// one layout.
 absl::Status Add(OpContext& c) {
   auto a = c.Input(0);
   auto b = c.Input(1);
@@ -896,9 +902,10 @@ absl::Status Add(OpContext& c) {
   return absl::OkStatus();
 }
 
+// Relu (TF op docs, nn_ops): y = max(x, 0).
 absl::Status Relu(OpContext& c) { return Unary(c, "Relu"); }
 
-// Relu6: min(max(x, 0), 6) = Clip(x, 0, 6).
+// Relu6 (TF op docs, nn_ops): y = min(max(x, 0), 6) = Clip(x, 0, 6).
 absl::Status Relu6(OpContext& c) {
   return Unary(c, "Clip",
                {c.AddScalar(c.name() + "/zero", 0.f), c.AddScalar(c.name() + "/six", 6.f)});
@@ -919,12 +926,14 @@ absl::StatusOr<std::pair<std::string, std::map<std::string, ir::Attribute>>> Poo
   return std::make_pair(*in, std::move(attrs));
 }
 
+// MaxPool (TF op docs, nn_ops): y[n,h,w,c] = max over the ksize window at stride of x;
+// AvgPool: the mean over the window's in-bounds elements.
 absl::Status Pool(OpContext& c) {
   auto x = c.Input(0);
   if (!x.ok()) return x.status();
   // MaxPool moves bytes (max commutes with a per-tensor dequantization); AvgPool computes.
   if (auto s = c.node().op() == "MaxPool" ? CheckInputType(c, *x, 0, "T", DT_FLOAT)
-                                           : CheckFloatT(c, *x, 0);
+                                          : CheckFloatT(c, *x, 0);
       !s.ok()) {
     return s;
   }
@@ -942,7 +951,8 @@ absl::Status Pool(OpContext& c) {
   return absl::OkStatus();
 }
 
-// Mean over axes {1, 2} of NHWC = GlobalAveragePool; keep_dims = false drops H, W.
+// Mean (TF op docs, math_ops): y = Σ x / count over reduction_indices; over axes {1, 2} of
+// NHWC that is GlobalAveragePool; keep_dims = false drops H, W.
 absl::Status Mean(OpContext& c) {
   auto x = c.Input(0);
   if (!x.ok()) return x.status();
@@ -992,6 +1002,8 @@ absl::Status ReshapeTo(OpContext& c, const TfValue& x, std::vector<int64_t> shap
   return absl::OkStatus();
 }
 
+// Reshape (TF op docs, array_ops): y = x's elements in row-major order, shape `shape`
+// (one -1 inferred).
 absl::Status Reshape(OpContext& c) {
   auto x = c.Input(0);
   if (!x.ok()) return x.status();
@@ -1001,6 +1013,8 @@ absl::Status Reshape(OpContext& c) {
   return ReshapeTo(c, *x, *shape, 0);
 }
 
+// Squeeze (TF op docs, array_ops): y = x without the size-1 dims squeeze_dims (all of them
+// when empty).
 absl::Status Squeeze(OpContext& c) {
   auto x = c.Input(0);
   if (!x.ok()) return x.status();
@@ -1021,7 +1035,8 @@ absl::Status Squeeze(OpContext& c) {
   return absl::OkStatus();
 }
 
-// ConcatV2(values..., axis): NCHW when all inputs are 4-D and one is NCHW already.
+// ConcatV2 (TF op docs, array_ops): y = values[0] ‖ … ‖ values[N-1] along axis; NCHW
+// when all inputs are 4-D and one is NCHW already.
 absl::Status ConcatV2(OpContext& c) {
   const int n = c.num_inputs() - 1;
   if (n < 1) return c.Invalid("needs values and an axis");
@@ -1057,7 +1072,7 @@ absl::Status ConcatV2(OpContext& c) {
   return absl::OkStatus();
 }
 
-// Softmax over the last axis: y = exp(x - max x) / Σ exp(x - max x).
+// Softmax (TF op docs, nn_ops) over the last axis: y = exp(x - max x) / Σ exp(x - max x).
 absl::Status Softmax(OpContext& c) {
   auto x = c.Input(0);
   if (!x.ok()) return x.status();
@@ -1073,7 +1088,9 @@ absl::Status Softmax(OpContext& c) {
   return absl::OkStatus();
 }
 
-// Pad / PadV2 with zeros on H and W: kept pending and folded into the next conv's pads.
+// Pad / PadV2 (TF op docs, array_ops): y = x surrounded by paddings[d] = [before, after]
+// elements of constant_values (0) per dim d; zeros on H and W only, kept pending and
+// folded into the next conv's pads.
 absl::Status Pad(OpContext& c) {
   auto x = c.Input(0);
   if (!x.ok()) return x.status();
@@ -1096,7 +1113,8 @@ absl::Status Pad(OpContext& c) {
   return absl::OkStatus();
 }
 
-// Min / Max over every element (quantize_graph's run-time range: Reshape(x, [-1]) then a
+// Min / Max (TF op docs, math_ops: y = min / max of x over reduction_indices), supported
+// over every element (quantize_graph's run-time range: Reshape(x, [-1]) then a
 // reduction over axis 0, or a reduction over all axes): nothing is emitted; a QuantizeV2
 // reading both becomes DynamicQuantizeLinear.
 absl::Status MinMax(OpContext& c) {
@@ -1162,8 +1180,8 @@ void EmitQuantizeHalfAway(OpContext& c, const std::string& v, DType storage, int
 std::string EmitScaled(OpContext& c, const std::string& x, float lo, float hi, float shift,
                        float factor) {
   std::string in = c.OutName(0, "@clamped");
-  c.Emit("Clip", {x, c.AddScalar(c.name() + "/lo", lo), c.AddScalar(c.name() + "/hi", hi)},
-         {in}, {}, c.name() + "/clamp");
+  c.Emit("Clip", {x, c.AddScalar(c.name() + "/lo", lo), c.AddScalar(c.name() + "/hi", hi)}, {in},
+         {}, c.name() + "/clamp");
   if (shift != 0.f) {
     const std::string shifted = c.OutName(0, "@shifted");
     c.Emit("Sub", {in, c.AddScalar(c.name() + "/min", shift)}, {shifted}, {},
@@ -1202,12 +1220,14 @@ absl::Status QuantizeV2(OpContext& c) {
   const std::string mode = c.Str("mode", "MIN_COMBINED");
   const std::string round_mode = c.Str("round_mode", "HALF_AWAY_FROM_ZERO");
   if (round_mode != "HALF_AWAY_FROM_ZERO" && round_mode != "HALF_TO_EVEN") {
-    return c.Invalid(absl::StrCat("round_mode '", round_mode,
-                                  "' (valid: HALF_AWAY_FROM_ZERO, HALF_TO_EVEN)"));
+    return c.Invalid(
+        absl::StrCat("round_mode '", round_mode, "' (valid: HALF_AWAY_FROM_ZERO, HALF_TO_EVEN)"));
   }
   if (round_mode == "HALF_TO_EVEN" && mode != "SCALED") {
-    return c.Invalid(absl::StrCat("round_mode HALF_TO_EVEN is valid only with mode SCALED, mode "
-                                  "is '", mode, "' (TF rejects this node too)"));
+    return c.Invalid(
+        absl::StrCat("round_mode HALF_TO_EVEN is valid only with mode SCALED, mode "
+                     "is '",
+                     mode, "' (TF rejects this node too)"));
   }
   {
     // Run-time range: min/max of x itself (quantize_graph without calibration).
@@ -1275,8 +1295,8 @@ absl::Status QuantizeV2(OpContext& c) {
       if (narrow) {
         in = c.OutName(0, "@clamped");
         c.Emit("Clip",
-               {x->ir, c.AddScalar(c.name() + "/lo", lo), c.AddScalar(c.name() + "/hi", hi)},
-               {in}, {}, c.name() + "/clamp");
+               {x->ir, c.AddScalar(c.name() + "/lo", lo), c.AddScalar(c.name() + "/hi", hi)}, {in},
+               {}, c.name() + "/clamp");
       }
       QParams p;
       p.storage = storage;
@@ -1294,7 +1314,7 @@ absl::Status QuantizeV2(OpContext& c) {
   return absl::OkStatus();
 }
 
-// Dequantize (TF op docs):
+// Dequantize (TF op docs "tf.quantization.dequantize", kernel dequantize_op.cc):
 //   MIN_COMBINED: x = (q [+ 128 if qint8])·(max-min)/(2^8-1) + min
 //   MIN_FIRST:    x = s·(q - z) with MinFirst(min, max)
 //   SCALED:       x = q·f, f = max/255 (quint8) or max(min/lowest, max/127) (qint8)
@@ -1358,7 +1378,6 @@ absl::Status Dequantize(OpContext& c) {
   return absl::OkStatus();
 }
 
-
 // The shared part of QuantizedConv2D and Intel's fused conv ops:
 //   y_real = Σ (s_x·(x_q - z_x)) · (s_w·(w_q - z_w))  (qint32 output: y_q = y_real/(s_x·s_w))
 struct CoreScales {
@@ -1418,6 +1437,9 @@ absl::StatusOr<CoreScales> QuantizedConvCore(OpContext& c, bool intel, int min_i
   return CoreScales{px.scales[0], pw.scales};
 }
 
+// QuantizedConv2D (TF op docs, nn_ops; quantized_conv_ops.cc): the qint32 sums
+//   y_q = Σ (x_q - z_x)·(w_q - z_w),  range ±2^31 levels of s_x·s_w
+// (QuantizationRangeForMultiplication), z = FloatToQuantized(0) of each range.
 absl::Status QuantizedConv2D(OpContext& c) { return QuantizedConvCore(c, false, 2).status(); }
 
 // QuantizedMatMul / Intel's QuantizedMatMulWithBias*: y_real = DQ(a)·DQ(b).
@@ -1476,9 +1498,12 @@ absl::StatusOr<CoreScales> QuantizedMatMulCore(OpContext& c, bool intel, int min
   return CoreScales{pa.scales[0], pb.scales};
 }
 
+// QuantizedMatMul (TF op docs, math_ops; quantized_matmul_op.cc):
+//   y_q = Σ_k (a_q - z_a)·(b_q - z_b), range ±2^31 levels of s_a·s_b, as QuantizedConv2D.
 absl::Status QuantizedMatMul(OpContext& c) { return QuantizedMatMulCore(c, false, 2).status(); }
 
-// QuantizedBiasAdd: y_real = x_real + b_real; qint32 output range
+// QuantizedBiasAdd (TF op docs, nn_ops; quantized_bias_add_op.cc): y_real = x_real + b_real;
+// qint32 output range
 // ±max(|min_x|, |max_x|, |min_b|, |max_b|)·2^17 (GetOutputMinAndMaxForQuantizedAdd).
 absl::Status QuantizedBiasAdd(OpContext& c) {
   auto x = c.Input(0);
@@ -1521,7 +1546,8 @@ absl::Status QuantizedBiasAdd(OpContext& c) {
   return absl::OkStatus();
 }
 
-// QuantizedRelu: y_q = max(x_q, z) — Relu on the real value, same range out.
+// QuantizedRelu (TF op docs, nn_ops; quantized_activation_ops.cc): y_q = max(x_q, z) —
+// Relu on the real value, same range out.
 // QuantizedRelu6: y_q = min(max(x_q, z), q(6)) — Clip(0, 6).
 absl::Status QuantizedActivation(OpContext& c, bool six) {
   auto x = c.Input(0);
@@ -1562,7 +1588,8 @@ absl::Status QuantizedActivation(OpContext& c, bool six) {
 absl::Status QuantizedRelu(OpContext& c) { return QuantizedActivation(c, false); }
 absl::Status QuantizedRelu6(OpContext& c) { return QuantizedActivation(c, true); }
 
-// Requantize: y_q = FloatToQuantized(x_real, requested_min, requested_max) — a
+// Requantize (TF op docs, math_ops; requantize.cc):
+// y_q = FloatToQuantized(x_real, requested_min, requested_max) — a
 // QuantizeLinear with MinFirst(requested range); output range = the requested one.
 absl::Status Requantize(OpContext& c) {
   auto x = c.Input(0);
@@ -1595,7 +1622,8 @@ absl::Status Requantize(OpContext& c) {
   return absl::OkStatus();
 }
 
-// RequantizationRange computes its outputs at run time; a Requantize reading them fails
+// RequantizationRange (TF op docs, math_ops): [min, max] = the real range of x's values,
+// computed at run time; a Requantize reading them fails
 // with a message asking to freeze the ranges. Unread, it is harmless.
 absl::Status RequantizationRange(OpContext& c) {
   c.SetOutput(0, TfValue{});
@@ -1603,8 +1631,9 @@ absl::Status RequantizationRange(OpContext& c) {
   return absl::OkStatus();
 }
 
-// QuantizedMaxPool / QuantizedAvgPool: pooling on the real values, requantized with the
-// input's own range (exact for max; avg rounds once, as TF does).
+// QuantizedMaxPool / QuantizedAvgPool (TF op docs, nn_ops; quantized_pooling_ops.cc):
+// y_q = pool(x_q), the range passed through — here pooling on the real values, requantized
+// with the input's own range (exact for max; avg rounds once, as TF does).
 absl::Status QuantizedPool(OpContext& c) {
   auto x = c.Input(0);
   if (!x.ok()) return x.status();
@@ -1632,7 +1661,8 @@ absl::Status QuantizedPool(OpContext& c) {
   return absl::OkStatus();
 }
 
-// QuantizedReshape: the bytes move, the range passes through.
+// QuantizedReshape (TF op docs, array_ops): y_q = Reshape(x_q, shape); the range passes
+// through.
 absl::Status QuantizedReshape(OpContext& c) {
   auto x = c.Input(0);
   if (!x.ok()) return x.status();
@@ -1651,7 +1681,8 @@ absl::Status QuantizedReshape(OpContext& c) {
   return absl::OkStatus();
 }
 
-// QuantizedConcat(concat_dim, values[N], mins[N], maxes[N]): every input requantized to
+// QuantizedConcat(concat_dim, values[N], mins[N], maxes[N]) (TF op docs, array_ops;
+// quantized_concat_op.cc): every input requantized to
 // the output range [min(mins), max(maxes)], then concatenated.
 absl::Status QuantizedConcat(OpContext& c) {
   const int n = static_cast<int>(c.Int("N", (c.num_inputs() - 1) / 3));
@@ -1698,7 +1729,8 @@ absl::Status QuantizedConcat(OpContext& c) {
   return absl::OkStatus();
 }
 
-// Intel's fused int8 ops (mkl_conv_ops.cc, mkl_qmatmul_op.cc), inputs
+// Intel's fused int8 ops (TF op docs of QuantizedConv2DWithBias… / QuantizedMatMulWithBias…
+// in nn_ops / math_ops; kernels mkl_conv_ops.cc, mkl_qmatmul_op.cc), inputs
 //   conv:   input, filter, [bias], min_input, max_input, min_filter, max_filter,
 //           [min_freezed_output, max_freezed_output]
 //   matmul: a, b, bias, min_a, max_a, min_b, max_b, [min_freezed_output, max_freezed_output]
@@ -1880,7 +1912,8 @@ absl::Status FakeQuant(OpContext& c) {
   std::string in = x->ir;
   if (narrow) {
     // QuantizeLinear would give level 0 below nudged_min - s/2; TF clamps to level 1.
-    if (per_channel) return c.Unimplemented("per-channel FakeQuant with narrow_range on an activation");
+    if (per_channel)
+      return c.Unimplemented("per-channel FakeQuant with narrow_range on an activation");
     in = c.OutName(0, x->nchw ? "@clamped_nchw" : "@clamped");
     c.Emit("Clip",
            {x->ir, c.AddScalar(c.name() + "/nudged_min", nudged[0].nmin),

@@ -163,15 +163,35 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, GraphDefFixtureTest, ::testing::ValuesIn(Case
 TEST(GraphDefImporterTest, ManifestListsEveryFamily) {
   std::set<std::string> names;
   for (const Case& c : Cases()) names.insert(c.name);
-  for (const char* want :
-       {"float", "float_text", "quantize_graph", "quantize_graph_conv", "intel_fused",
-        "intel_variants", "quantize_graph_dynamic", "qat", "float_ops", "quant_ops",
-        "quantize_min_combined_quint8", "quantize_min_first_qint8", "quantize_scaled_qint8",
-        "dequantize_min_combined_qint8", "dequantize_scaled_quint8", "quantize_graph_taps",
-        "intel_fused_taps", "qat_taps", "qat_asym", "qat_asym_taps", "intel_modes",
-        "float_matmul", "quantize_nodes_conv", "float_tf_text", "quantize_ties_min_first_qint8",
-        "quantize_ties_min_combined_quint8", "quantize_ties_scaled_qint8",
-        "quantize_ties_scaled_qint8_half_to_even", "quantize_scaled_quint8_narrow"}) {
+  for (const char* want : {"float",
+                           "float_text",
+                           "quantize_graph",
+                           "quantize_graph_conv",
+                           "intel_fused",
+                           "intel_variants",
+                           "quantize_graph_dynamic",
+                           "qat",
+                           "float_ops",
+                           "quant_ops",
+                           "quantize_min_combined_quint8",
+                           "quantize_min_first_qint8",
+                           "quantize_scaled_qint8",
+                           "dequantize_min_combined_qint8",
+                           "dequantize_scaled_quint8",
+                           "quantize_graph_taps",
+                           "intel_fused_taps",
+                           "qat_taps",
+                           "qat_asym",
+                           "qat_asym_taps",
+                           "intel_modes",
+                           "float_matmul",
+                           "quantize_nodes_conv",
+                           "float_tf_text",
+                           "quantize_ties_min_first_qint8",
+                           "quantize_ties_min_combined_quint8",
+                           "quantize_ties_scaled_qint8",
+                           "quantize_ties_scaled_qint8_half_to_even",
+                           "quantize_scaled_quint8_narrow"}) {
     EXPECT_TRUE(names.count(want)) << want;
   }
 }
@@ -237,8 +257,7 @@ TEST(GraphDefImporterTest, SavedModelSignatureDefsBecomeTheSignatureDeclaration)
 // graph_transforms quantize_nodes names ("conv1/Relu/eightbit/requantize") resolve to the
 // float name too.
 TEST(GraphDefImporterTest, QuantizeNodesEightbitNamesKeepTheirFloatNames) {
-  auto info =
-      DescribeModelFile(q8::testing::RequireFile(FixtureDir() + "/quantize_nodes_conv.pb"));
+  auto info = DescribeModelFile(q8::testing::RequireFile(FixtureDir() + "/quantize_nodes_conv.pb"));
   ASSERT_TRUE(info.ok()) << info.status();
   std::map<std::string, std::string> original;
   for (const TensorInfo& t : info->tensors) {
