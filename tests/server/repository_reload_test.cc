@@ -224,6 +224,49 @@ TEST(RepositoryReloadTest, AChangedConfigIsPickedUp) {
   EXPECT_TRUE(repo->Snapshot()->FindModel("digits")->config.version_policy().has_all());
 }
 
+TEST(RepositoryReloadTest, BatchingAndInstancesShapeTheVersionsQueue) {
+  TempDir dir;
+  dir.Copy(DigitsModel(), "digits/1/model.onnx");
+  dir.Write("digits/config.pbtxt",
+            "batching { max_batch_size: 8 max_queue_delay_us: 1500 max_queue_size: 7 }\n"
+            "instances { workers: 3 }\n");
+  auto repo = Open(dir);
+  ASSERT_NE(repo, nullptr);
+  const Batcher::Options& queue = (*repo->Snapshot()->Find("digits", 1))->batcher->options();
+  EXPECT_EQ(queue.name, "model 'digits' version 1");
+  EXPECT_EQ(queue.max_batch_size, 8);
+  EXPECT_EQ(queue.max_queue_delay, absl::Microseconds(1500));
+  EXPECT_EQ(queue.max_queue_size, 7u);
+  EXPECT_EQ(queue.workers, 3);
+
+  // Without a config: no batching, the default queue bound, workers that fit the cores.
+  dir.Write("digits/config.pbtxt", "");
+  ASSERT_TRUE(repo->Reload().ok());
+  const Batcher::Options& defaults = (*repo->Snapshot()->Find("digits", 1))->batcher->options();
+  EXPECT_EQ(defaults.max_batch_size, 0);
+  EXPECT_EQ(defaults.max_queue_size, 1024u);
+  EXPECT_EQ(defaults.workers, 1);  // --threads 0: a run takes every core
+}
+
+TEST(RepositoryReloadTest, BatchingAModelWithAFixedBatchDimensionFailsItsLoad) {
+  // MobileNet v2 as converted to TFLite: input [1,3,224,224], the batch fixed at 1.
+  TempDir dir;
+  dir.Copy(
+      q8::testing::RequireFile(q8::testing::SharedDir() +
+                               "/testdata/models/tflite/mobilenet_v2_quantized_1x3x224x224.tflite"),
+      "mobilenet/1/model.tflite");
+  dir.Copy(DigitsModel(), "digits/1/model.onnx");
+  dir.Write("mobilenet/config.pbtxt", "batching { max_batch_size: 4 }\n");
+  auto repo = Open(dir);
+  ASSERT_NE(repo, nullptr);
+  const VersionStatus& status = Status(*repo, "mobilenet", 1);
+  EXPECT_EQ(status.state, VersionState::kFailed);
+  EXPECT_EQ(status.error.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(status.error.message(),
+              AllOf(HasSubstr("mobilenet/1/model.tflite"), HasSubstr("max_batch_size: 4"),
+                    HasSubstr("run-time first (batch) dimension"), HasSubstr("[1,")));
+}
+
 TEST(RepositoryReloadTest, ABrokenConfigLeavesTheModelAsItWas) {
   TempDir dir;
   dir.Copy(DigitsModel(), "digits/1/model.onnx");
