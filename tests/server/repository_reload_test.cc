@@ -9,8 +9,10 @@
 #include <filesystem>
 #include <thread>
 
+#include "absl/synchronization/notification.h"
 #include "prometheus/text_serializer.h"
 #include "server/api/q8serve_service.h"
+#include "server/inference/predict_core.h"
 #include "server/repository/model_repository.h"
 #include "tests/server/digits_fixture.h"
 
@@ -170,6 +172,39 @@ TEST(RepositoryReloadTest, NewVersionSwapsInAndTheOldUnloadsAfterItsLastHolder) 
   ASSERT_TRUE(report.ok());
   EXPECT_THAT(Changes(*report), ElementsAre());
   EXPECT_EQ(*repo->Snapshot()->Find("digits", 2), v2);
+}
+
+TEST(RepositoryReloadTest, AQueuedRequestRunsOnTheVersionItWasQueuedOn) {
+  TempDir dir;
+  dir.Copy(DigitsModel(), "digits/1/model.onnx");
+  // A long queue delay keeps the request waiting in version 1's open batch meanwhile.
+  dir.Write("digits/config.pbtxt", "batching { max_batch_size: 64 max_queue_delay_us: 3000000 }\n");
+  auto repo = Open(dir);
+  ASSERT_NE(repo, nullptr);
+  PredictCore core(repo.get(), nullptr);
+  std::weak_ptr<const Servable> v1 = *repo->Snapshot()->Find("digits", 1);
+
+  InferenceRequest request;
+  request.model_name = "digits";
+  ASSERT_TRUE(request.AddInput("images", engine::Tensor(engine::DType::kFloat32, {2, 64})).ok());
+  absl::Notification answered;
+  absl::StatusOr<InferenceResponse> response;
+  core.PredictAsync(std::move(request), [&](absl::StatusOr<InferenceResponse> r) {
+    response = std::move(r);
+    answered.Notify();
+  });
+
+  AddVersion(dir, "digits", 2, DigitsModel());
+  ASSERT_TRUE(repo->Reload().ok());
+  ASSERT_THAT(Serving(*repo, "digits"), ElementsAre(2));
+  EXPECT_FALSE(answered.HasBeenNotified()) << "still waiting in the queue";
+  EXPECT_FALSE(v1.expired()) << "the queued request holds version 1";
+
+  ASSERT_TRUE(answered.WaitForNotificationWithTimeout(absl::Seconds(20)));
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->version, 1);
+  EXPECT_EQ(engine::ShapeToString(response->outputs[0].tensor.shape()), "[2,10]");
+  EXPECT_TRUE(v1.expired()) << "version 1 is freed before its last request is answered";
 }
 
 TEST(RepositoryReloadTest, ABrokenNewVersionNeverReplacesTheServingOne) {
