@@ -28,12 +28,14 @@ absl::Status ParseInt(absl::string_view flag, const std::string& value, int min,
 std::string Usage() {
   return "usage: q8serve --model-repository=DIR [--grpc-port=8500] [--metrics-port=8502]\n"
          "               [--host=0.0.0.0] [--threads=0] [--ready-file=PATH]\n"
-         "               [--log-level=info] [--repository-poll-secs=0]\n"
+         "               [--log-level=info] [--repository-poll-secs=0] [--workers=0]\n"
          "  --model-repository  models as DIR/<model>/<version>/model.onnx (required)\n"
          "  --grpc-port         gRPC port (TF Serving, KServe v2, q8serve.v1); 0 = any free\n"
          "  --metrics-port      Prometheus GET /metrics port; 0 = any free\n"
          "  --host              address to bind both listeners\n"
          "  --threads           threads per model run; 0 = all cores\n"
+         "  --workers           workers per model version (config instances.workers wins);\n"
+         "                      0 = cores / threads, 1 when --threads is 0\n"
          "  --ready-file        write {\"grpc_port\":N,\"metrics_port\":M} here when serving\n"
          "  --log-level         trace|debug|info|warn|error|critical|off\n"
          "  --repository-poll-secs  rescan the repository every N s for new, removed or\n"
@@ -64,6 +66,8 @@ absl::StatusOr<ServerOptions> ParseOptions(const std::vector<std::string>& args)
        }},
       {"threads",
        [&](const std::string& v) { return ParseInt("threads", v, 0, 4096, &options.threads); }},
+      {"workers",
+       [&](const std::string& v) { return ParseInt("workers", v, 0, 1024, &options.workers); }},
       {"ready-file",
        [&](const std::string& v) {
          options.ready_file = v;

@@ -2,7 +2,7 @@
 //
 //   q8serve --model-repository=DIR [--grpc-port=8500] [--metrics-port=8502]
 //           [--host=0.0.0.0] [--threads=0] [--ready-file=PATH] [--log-level=info]
-//           [--repository-poll-secs=0]
+//           [--repository-poll-secs=0] [--workers=0]
 //
 // Parsed by hand (`--name=value` or `--name value`) rather than with absl flags, so
 // options are a plain value with no global flag registry, and tests can parse freely.
@@ -29,6 +29,10 @@ struct ServerOptions {
   // Threads one model run may use (engine::LoadOptions::threads). 0 = all cores: best
   // latency for one request; 1 gives the best throughput under many concurrent ones.
   int threads = 0;
+  // Worker threads per model version (each runs one batch at a time with its own run
+  // context) when the model's config.pbtxt leaves instances.workers at 0. 0 = as many as
+  // fit the cores at --threads per run: cores / threads, or 1 when --threads is 0.
+  int workers = 0;
   // When set, {"grpc_port":N,"metrics_port":M} is written here (atomically: PATH.tmp then
   // rename) once both listeners serve. Lets scripts and tests use port 0.
   std::string ready_file;

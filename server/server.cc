@@ -33,6 +33,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
   ModelRepository::Options repository_options;
   repository_options.root = options.model_repository;
   repository_options.load.threads = options.threads;
+  repository_options.workers = options.workers;
   repository_options.poll_interval = std::chrono::seconds(options.repository_poll_secs);
   absl::StatusOr<std::unique_ptr<ModelRepository>> repository =
       ModelRepository::Create(repository_options, server->metrics_.get());

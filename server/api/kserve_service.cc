@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "server/api/deadline.h"
 #include "server/api/grpc_status.h"
 #include "server/api/kserve_tensor_codec.h"
 
@@ -56,6 +57,48 @@ std::pair<std::string, std::string> NotReadyReason(const ServingMap& map, const 
   }
   if (!status->error.ok()) reason = std::string(status->error.message());
   return {std::string(VersionStateName(status->state)), reason};
+}
+
+absl::Status DecodeInfer(const inference::ModelInferRequest& request, InferenceRequest* inference) {
+  inference->api = Api::kKServe;
+  inference->model_name = request.model_name();
+  if (request.model_name().empty()) {
+    return absl::InvalidArgumentError("model_name is required");
+  }
+  absl::StatusOr<std::optional<int64_t>> version = ParseVersion(request.model_version());
+  if (!version.ok()) return version.status();
+  inference->version = *version;
+  const bool raw = request.raw_input_contents_size() > 0;
+  if (raw && request.raw_input_contents_size() != request.inputs_size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "raw_input_contents has ", request.raw_input_contents_size(), " entries for ",
+        request.inputs_size(), " inputs; send one per input, in input order, or none"));
+  }
+  for (int i = 0; i < request.inputs_size(); ++i) {
+    const auto& input = request.inputs(i);
+    absl::StatusOr<engine::Tensor> tensor =
+        DecodeInferInput(input, raw ? &request.raw_input_contents(i) : nullptr);
+    if (!tensor.ok()) return tensor.status();
+    if (absl::Status s = inference->AddInput(input.name(), *std::move(tensor)); !s.ok()) {
+      return s;
+    }
+  }
+  for (const auto& output : request.outputs()) inference->output_names.push_back(output.name());
+  return absl::OkStatus();
+}
+
+absl::Status EncodeInfer(const absl::StatusOr<InferenceResponse>& result, const std::string& id,
+                         inference::ModelInferResponse* response) {
+  if (!result.ok()) return result.status();
+  response->set_model_name(result->model_name);
+  response->set_model_version(absl::StrCat(result->version));
+  response->set_id(id);
+  for (const NamedTensor& out : result->outputs) {
+    absl::Status s = EncodeInferOutput(out.name, out.tensor, response->add_outputs(),
+                                       response->add_raw_output_contents());
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 template <typename Body>
@@ -124,7 +167,25 @@ grpc::ServerUnaryReactor* KServeService::ModelMetadata(
 grpc::ServerUnaryReactor* KServeService::ModelInfer(grpc::CallbackServerContext* context,
                                                     const inference::ModelInferRequest* request,
                                                     inference::ModelInferResponse* response) {
-  return Respond(context, [&] { return DoModelInfer(*request, response); });
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  InferenceRequest inference;
+  const grpc::Status decoded = GuardedCall([&] {
+    absl::Status s = DecodeInfer(*request, &inference);
+    if (!s.ok()) core_->RecordRejected(inference.model_name, inference.api, s);
+    return s;
+  });
+  if (!decoded.ok()) {
+    reactor->Finish(decoded);
+    return reactor;
+  }
+  inference.deadline = DeadlineOf(*context);
+  // `request` and `response` stay valid until Finish; the answer may come on this thread
+  // (a request rejected before queueing) or on a worker of the model.
+  core_->PredictAsync(
+      std::move(inference), [reactor, request, response](absl::StatusOr<InferenceResponse> result) {
+        reactor->Finish(GuardedCall([&] { return EncodeInfer(result, request->id(), response); }));
+      });
+  return reactor;
 }
 
 absl::Status KServeService::DoModelReady(const inference::ModelReadyRequest& request,
@@ -163,49 +224,11 @@ absl::Status KServeService::DoModelMetadata(const inference::ModelMetadataReques
 absl::Status KServeService::DoModelInfer(const inference::ModelInferRequest& request,
                                          inference::ModelInferResponse* response) const {
   InferenceRequest inference;
-  inference.api = Api::kKServe;
-  inference.model_name = request.model_name();
-  absl::Status decoded = [&]() -> absl::Status {
-    if (request.model_name().empty()) {
-      return absl::InvalidArgumentError("model_name is required");
-    }
-    absl::StatusOr<std::optional<int64_t>> version = ParseVersion(request.model_version());
-    if (!version.ok()) return version.status();
-    inference.version = *version;
-    const bool raw = request.raw_input_contents_size() > 0;
-    if (raw && request.raw_input_contents_size() != request.inputs_size()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "raw_input_contents has ", request.raw_input_contents_size(), " entries for ",
-          request.inputs_size(), " inputs; send one per input, in input order, or none"));
-    }
-    for (int i = 0; i < request.inputs_size(); ++i) {
-      const auto& input = request.inputs(i);
-      absl::StatusOr<engine::Tensor> tensor =
-          DecodeInferInput(input, raw ? &request.raw_input_contents(i) : nullptr);
-      if (!tensor.ok()) return tensor.status();
-      if (absl::Status s = inference.AddInput(input.name(), *std::move(tensor)); !s.ok()) {
-        return s;
-      }
-    }
-    for (const auto& output : request.outputs()) inference.output_names.push_back(output.name());
-    return absl::OkStatus();
-  }();
-  if (!decoded.ok()) {
+  if (absl::Status decoded = DecodeInfer(request, &inference); !decoded.ok()) {
     core_->RecordRejected(inference.model_name, inference.api, decoded);
     return decoded;
   }
-
-  absl::StatusOr<InferenceResponse> result = core_->Predict(inference);
-  if (!result.ok()) return result.status();
-  response->set_model_name(result->model_name);
-  response->set_model_version(absl::StrCat(result->version));
-  response->set_id(request.id());
-  for (const NamedTensor& out : result->outputs) {
-    absl::Status s = EncodeInferOutput(out.name, out.tensor, response->add_outputs(),
-                                       response->add_raw_output_contents());
-    if (!s.ok()) return s;
-  }
-  return absl::OkStatus();
+  return EncodeInfer(core_->Predict(inference), request.id(), response);
 }
 
 }  // namespace q8::server

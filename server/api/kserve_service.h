@@ -1,8 +1,11 @@
 // inference.GRPCInferenceService (KServe v2 / Triton gRPC protocol): liveness,
 // readiness, metadata and ModelInfer.
 //
-// Thread-safe (stateless apart from the thread-safe PredictCore). Handlers run inline on
-// gRPC's callback threads. `core` must outlive the service.
+// Thread-safe (stateless apart from the thread-safe PredictCore). ModelInfer decodes and
+// validates on gRPC's callback thread, queues the request and returns; the model's
+// worker encodes the response and finishes the call. The other handlers answer inline.
+// `core` must outlive the service and every call it has queued (the gRPC server waits
+// for them when it shuts down).
 #pragma once
 
 #include <string>
@@ -47,7 +50,8 @@ class KServeService final : public inference::GRPCInferenceService::CallbackServ
                                        const inference::ModelInferRequest* request,
                                        inference::ModelInferResponse* response) override;
 
-  // Handler bodies without gRPC (tests call these directly).
+  // Handler bodies without gRPC (tests call these directly). DoModelInfer waits for the
+  // model's answer.
   absl::Status DoModelReady(const inference::ModelReadyRequest& request,
                             inference::ModelReadyResponse* response) const;
   absl::Status DoModelMetadata(const inference::ModelMetadataRequest& request,

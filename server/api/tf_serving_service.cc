@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "server/api/deadline.h"
 #include "server/api/grpc_status.h"
 #include "server/api/tf_tensor_codec.h"
 #include "tensorflow/core/protobuf/meta_graph.pb.h"
@@ -42,13 +43,60 @@ void FillTensorInfo(const SignatureTensor& t, tensorflow::TensorInfo* out) {
   ShapeToTf(t.shape, out->mutable_tensor_shape());
 }
 
+absl::Status DecodePredict(const tensorflow::serving::PredictRequest& request,
+                           InferenceRequest* inference) {
+  inference->api = Api::kTfServing;
+  inference->model_name = request.model_spec().name();
+  absl::StatusOr<std::optional<int64_t>> version = VersionOf(request.model_spec());
+  if (!version.ok()) return version.status();
+  inference->version = *version;
+  inference->signature_name = request.model_spec().signature_name();
+  for (const auto& [name, proto] : request.inputs()) {
+    absl::StatusOr<engine::Tensor> tensor = DecodeTensorProto(name, proto);
+    if (!tensor.ok()) return tensor.status();
+    if (absl::Status s = inference->AddInput(name, *std::move(tensor)); !s.ok()) return s;
+  }
+  inference->output_names.assign(request.output_filter().begin(), request.output_filter().end());
+  return absl::OkStatus();
+}
+
+absl::Status EncodePredict(const absl::StatusOr<InferenceResponse>& result,
+                           tensorflow::serving::PredictResponse* response) {
+  if (!result.ok()) return result.status();
+  for (const NamedTensor& out : result->outputs) {
+    tensorflow::TensorProto& proto = (*response->mutable_outputs())[out.name];
+    if (absl::Status s = EncodeTensorProto(out.tensor, &proto); !s.ok()) return s;
+  }
+  tensorflow::serving::ModelSpec* spec = response->mutable_model_spec();
+  spec->set_name(result->model_name);
+  spec->mutable_version()->set_value(result->version);
+  spec->set_signature_name(result->signature_name);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* TfServingService::Predict(
     grpc::CallbackServerContext* context, const tensorflow::serving::PredictRequest* request,
     tensorflow::serving::PredictResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(GuardedCall([&] { return DoPredict(*request, response); }));
+  InferenceRequest inference;
+  const grpc::Status decoded = GuardedCall([&] {
+    absl::Status s = DecodePredict(*request, &inference);
+    if (!s.ok()) core_->RecordRejected(inference.model_name, inference.api, s);
+    return s;
+  });
+  if (!decoded.ok()) {
+    reactor->Finish(decoded);
+    return reactor;
+  }
+  inference.deadline = DeadlineOf(*context);
+  // The reactor and `response` stay valid until Finish; the answer may come on this
+  // thread (a request rejected before queueing) or on a worker of the model.
+  core_->PredictAsync(
+      std::move(inference), [reactor, response](absl::StatusOr<InferenceResponse> result) {
+        reactor->Finish(GuardedCall([&] { return EncodePredict(result, response); }));
+      });
   return reactor;
 }
 
@@ -64,37 +112,11 @@ grpc::ServerUnaryReactor* TfServingService::GetModelMetadata(
 absl::Status TfServingService::DoPredict(const tensorflow::serving::PredictRequest& request,
                                          tensorflow::serving::PredictResponse* response) const {
   InferenceRequest inference;
-  inference.api = Api::kTfServing;
-  inference.model_name = request.model_spec().name();
-  absl::Status decoded = [&]() -> absl::Status {
-    absl::StatusOr<std::optional<int64_t>> version = VersionOf(request.model_spec());
-    if (!version.ok()) return version.status();
-    inference.version = *version;
-    inference.signature_name = request.model_spec().signature_name();
-    for (const auto& [name, proto] : request.inputs()) {
-      absl::StatusOr<engine::Tensor> tensor = DecodeTensorProto(name, proto);
-      if (!tensor.ok()) return tensor.status();
-      if (absl::Status s = inference.AddInput(name, *std::move(tensor)); !s.ok()) return s;
-    }
-    inference.output_names.assign(request.output_filter().begin(), request.output_filter().end());
-    return absl::OkStatus();
-  }();
-  if (!decoded.ok()) {
+  if (absl::Status decoded = DecodePredict(request, &inference); !decoded.ok()) {
     core_->RecordRejected(inference.model_name, inference.api, decoded);
     return decoded;
   }
-
-  absl::StatusOr<InferenceResponse> result = core_->Predict(inference);
-  if (!result.ok()) return result.status();
-  for (const NamedTensor& out : result->outputs) {
-    tensorflow::TensorProto& proto = (*response->mutable_outputs())[out.name];
-    if (absl::Status s = EncodeTensorProto(out.tensor, &proto); !s.ok()) return s;
-  }
-  tensorflow::serving::ModelSpec* spec = response->mutable_model_spec();
-  spec->set_name(result->model_name);
-  spec->mutable_version()->set_value(result->version);
-  spec->set_signature_name(result->signature_name);
-  return absl::OkStatus();
+  return EncodePredict(core_->Predict(inference), response);
 }
 
 absl::Status TfServingService::DoGetModelMetadata(

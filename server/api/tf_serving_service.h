@@ -1,8 +1,11 @@
 // tensorflow.serving.PredictionService: Predict and GetModelMetadata, wire-compatible
 // with TF Serving clients.
 //
-// Thread-safe (stateless apart from the PredictCore, which is thread-safe). Handlers run
-// inline on gRPC's callback threads. `core` must outlive the service.
+// Thread-safe (stateless apart from the PredictCore, which is thread-safe). Predict
+// decodes and validates on gRPC's callback thread, queues the request and returns; the
+// model's worker encodes the response and finishes the call. Metadata is answered
+// inline. `core` must outlive the service and every call it has queued (the gRPC server
+// waits for them when it shuts down).
 #pragma once
 
 #include "absl/status/status.h"
@@ -26,7 +29,8 @@ class TfServingService final : public tensorflow::serving::PredictionService::Ca
       const tensorflow::serving::GetModelMetadataRequest* request,
       tensorflow::serving::GetModelMetadataResponse* response) override;
 
-  // The handler bodies, without gRPC (tests call these directly).
+  // The handler bodies, without gRPC (tests call these directly). DoPredict waits for
+  // the model's answer.
   absl::Status DoPredict(const tensorflow::serving::PredictRequest& request,
                          tensorflow::serving::PredictResponse* response) const;
   absl::Status DoGetModelMetadata(const tensorflow::serving::GetModelMetadataRequest& request,

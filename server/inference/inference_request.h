@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "engine/engine.h"
 #include "server/metrics/metrics.h"
 
@@ -23,8 +24,12 @@ struct InferenceRequest {
   std::string signature_name;      // "" = serving_default
   Api api = Api::kTfServing;       // the wire API, for metrics
 
+  // When the client stops waiting (its gRPC deadline). A request still queued then is
+  // answered DEADLINE_EXCEEDED without running. InfiniteFuture: no deadline.
+  absl::Time deadline = absl::InfiniteFuture();
+
   // Logical input name → tensor. Views point either into `storage` or into buffers the
-  // caller keeps alive until Predict returns.
+  // caller keeps alive until the request is answered.
   std::map<std::string, engine::TensorView, std::less<>> inputs;
   // Owned decoded buffers. engine::Tensor keeps its data on the heap, so views stay
   // valid when this vector grows.

@@ -1,12 +1,16 @@
 #include "server/inference/predict_core.h"
 
 #include <chrono>
+#include <exception>
+#include <new>
 #include <set>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/notification.h"
+#include "server/inference/batcher.h"
 
 namespace q8::server {
 namespace {
@@ -35,6 +39,18 @@ absl::Status ValidateShape(const Signature& signature, const SignatureTensor& ex
     }
   }
   return absl::OkStatus();
+}
+
+// What the request thread worked out for one request, carried to its completion.
+struct PreparedRun {
+  const Signature* signature = nullptr;
+  std::vector<const SignatureTensor*> outputs;  // requested, deduplicated, in order
+  std::vector<engine::TensorView> views;        // engine inputs in ModelInfo::inputs order
+  std::vector<engine::Tensor> converted;        // inputs quantized here (views point in)
+};
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 }  // namespace
@@ -69,63 +85,33 @@ absl::Status ValidateInputs(const Signature& signature, const InferenceRequest& 
   return absl::OkStatus();
 }
 
-absl::StatusOr<InferenceResponse> PredictCore::Predict(const InferenceRequest& request) const {
-  const auto start = std::chrono::steady_clock::now();
-  auto seconds = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  };
-  std::shared_ptr<const ServingMap> map = repository_->Snapshot();
-  absl::StatusOr<std::shared_ptr<const Servable>> servable =
-      map->Find(request.model_name, request.version);
-  if (!servable.ok()) {
-    if (metrics_ != nullptr) {
-      // Label unknown models as "": a label per client-chosen name would let any
-      // client grow the metric set without bound.
-      const bool known = map->FindModel(request.model_name) != nullptr;
-      metrics_->RecordUnmatchedRequest(known ? request.model_name : "", "", request.api,
-                                       servable.status().code(), seconds());
-    }
-    return servable.status();
-  }
-  absl::StatusOr<InferenceResponse> response = PredictOn(**servable, request);
-  if (ModelMetrics* m = (*servable)->metrics; m != nullptr) {
-    m->RecordRequest(request.api, response.status().code(), seconds());
-  }
-  return response;
-}
+namespace {
 
-void PredictCore::RecordRejected(absl::string_view model_name, Api api,
-                                 const absl::Status& status) const {
-  if (metrics_ == nullptr) return;
-  std::shared_ptr<const ServingMap> map = repository_->Snapshot();
-  const bool known = map->FindModel(model_name) != nullptr;
-  metrics_->RecordUnmatchedRequest(known ? model_name : "", "", api, status.code(), 0.0);
-}
-
-absl::StatusOr<InferenceResponse> PredictCore::PredictOn(const Servable& servable,
-                                                         const InferenceRequest& request) const {
-  const Signature* signature = servable.FindSignature(request.signature_name);
-  if (signature == nullptr) {
+// Checks `request` against `servable` and builds its engine inputs.
+absl::StatusOr<PreparedRun> Prepare(const Servable& servable, const InferenceRequest& request) {
+  PreparedRun run;
+  run.signature = servable.FindSignature(request.signature_name);
+  if (run.signature == nullptr) {
     return absl::NotFoundError(absl::StrCat(
         "Model '", servable.name, "' version ", servable.version, " has no signature '",
         request.signature_name, "'. Available signatures: ", servable.SignatureNames()));
   }
-  if (absl::Status s = ValidateInputs(*signature, request); !s.ok()) return s;
+  const Signature& signature = *run.signature;
+  if (absl::Status s = ValidateInputs(signature, request); !s.ok()) return s;
 
-  // Requested outputs, checked before running so a typo costs no inference.
-  std::vector<const SignatureTensor*> outputs;
+  // Requested outputs, checked before queueing so a typo costs no inference.
   if (request.output_names.empty()) {
-    for (const SignatureTensor& t : signature->outputs) outputs.push_back(&t);
+    for (const SignatureTensor& t : signature.outputs) run.outputs.push_back(&t);
   } else {
     std::set<absl::string_view> seen;
     for (const std::string& name : request.output_names) {
-      const SignatureTensor* t = signature->FindOutput(name);
+      const SignatureTensor* t = signature.FindOutput(name);
       if (t == nullptr) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "Requested output '", name, "' is not in signature '", signature->name, "' of model '",
-            servable.name, "'. Valid outputs: ", signature->OutputNames()));
+            "Requested output '", name, "' is not in signature '", signature.name, "' of model '",
+            servable.name, "'. Valid outputs: ", signature.OutputNames()));
       }
-      if (seen.insert(t->logical_name).second) outputs.push_back(t);
+      if (seen.insert(t->logical_name).second) run.outputs.push_back(t);
     }
   }
 
@@ -133,41 +119,39 @@ absl::StatusOr<InferenceResponse> PredictCore::PredictOn(const Servable& servabl
   // Inputs the graph keeps quantized are quantized here with the graph's own boundary
   // parameters, so clients keep sending float (the signature says which).
   const engine::ModelInfo& info = servable.model->info();
-  std::vector<engine::TensorView> views(info.inputs.size());
-  std::vector<engine::Tensor> converted;
-  converted.reserve(signature->inputs.size());
-  for (const SignatureTensor& t : signature->inputs) {
-    views[t.engine_index] = request.inputs.find(t.logical_name)->second;
+  run.views.resize(info.inputs.size());
+  run.converted.reserve(signature.inputs.size());
+  for (const SignatureTensor& t : signature.inputs) {
+    run.views[t.engine_index] = request.inputs.find(t.logical_name)->second;
     if (t.conversion == Conversion::kQuantize) {
-      absl::StatusOr<engine::Tensor> q = engine::QuantizeTensor(views[t.engine_index], *t.info.quant);
+      absl::StatusOr<engine::Tensor> q =
+          engine::QuantizeTensor(run.views[t.engine_index], *t.info.quant);
       if (!q.ok()) return q.status();
-      converted.push_back(*std::move(q));
-      const engine::Tensor& c = converted.back();
-      views[t.engine_index] = engine::TensorView{c.dtype(), c.shape(), c.data()};
+      run.converted.push_back(*std::move(q));
+      const engine::Tensor& c = run.converted.back();
+      run.views[t.engine_index] = engine::TensorView{c.dtype(), c.shape(), c.data()};
     }
   }
+  return run;
+}
 
-  absl::StatusOr<std::vector<engine::Tensor>> results;
-  {
-    RunContextPool::Lease lease = servable.contexts->Acquire();
-    results = servable.model->Run(lease.context(), views);
+// The engine's outputs (this request's rows) under the requested logical names.
+absl::StatusOr<InferenceResponse> NameOutputs(const Servable& servable, const PreparedRun& run,
+                                              std::vector<engine::Tensor> results) {
+  const engine::ModelInfo& info = servable.model->info();
+  if (results.size() != info.outputs.size()) {
+    return absl::InternalError(absl::StrCat("model '", servable.name, "' returned ", results.size(),
+                                            " outputs, its info lists ", info.outputs.size()));
   }
-  if (!results.ok()) return results.status();
-  if (results->size() != info.outputs.size()) {
-    return absl::InternalError(absl::StrCat("model '", servable.name, "' returned ",
-                                            results->size(), " outputs, its info lists ",
-                                            info.outputs.size()));
-  }
-
   InferenceResponse response;
   response.model_name = servable.name;
   response.version = servable.version;
-  response.signature_name = signature->name;
+  response.signature_name = run.signature->name;
   // Two logical names may one day bind the same engine output (a resolver alias): move
   // each engine tensor out once and clone it for any later name.
-  std::vector<int> first_use(results->size(), -1);
-  for (const SignatureTensor* t : outputs) {
-    engine::Tensor& result = (*results)[t->engine_index];
+  std::vector<int> first_use(results.size(), -1);
+  for (const SignatureTensor* t : run.outputs) {
+    engine::Tensor& result = results[t->engine_index];
     if (t->conversion == Conversion::kDequantize) {
       absl::StatusOr<engine::Tensor> real = engine::DequantizeTensor(
           engine::TensorView{result.dtype(), result.shape(), result.data()}, *t->info.quant);
@@ -184,6 +168,112 @@ absl::StatusOr<InferenceResponse> PredictCore::PredictOn(const Servable& servabl
     }
   }
   return response;
+}
+
+// Exceptions stop here, as a Status: this code runs on request and worker threads with
+// nothing above it to catch them.
+template <typename F>
+auto Guarded(F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError("out of memory while handling the request");
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("unexpected error: ", e.what()));
+  }
+}
+
+}  // namespace
+
+void PredictCore::PredictAsync(InferenceRequest request, PredictDone done) const {
+  const auto start = std::chrono::steady_clock::now();
+  std::shared_ptr<const ServingMap> map = repository_->Snapshot();
+  absl::StatusOr<std::shared_ptr<const Servable>> servable =
+      map->Find(request.model_name, request.version);
+  if (!servable.ok()) {
+    if (metrics_ != nullptr) {
+      // Label unknown models as "": a label per client-chosen name would let any
+      // client grow the metric set without bound.
+      const bool known = map->FindModel(request.model_name) != nullptr;
+      metrics_->RecordUnmatchedRequest(known ? request.model_name : "", "", request.api,
+                                       servable.status().code(), SecondsSince(start));
+    }
+    std::move(done)(servable.status());
+    return;
+  }
+  map.reset();  // the request holds its servable, not the whole map
+  // Request metrics on every answer, whichever thread gives it. The handles belong to
+  // Metrics, not to the servable, so they outlive it.
+  ModelMetrics* const metrics = (*servable)->metrics;
+  const Api api = request.api;
+  PredictDone answer = [metrics, api, start, done = std::move(done)](
+                           absl::StatusOr<InferenceResponse> response) mutable {
+    if (metrics != nullptr) {
+      metrics->RecordRequest(api, response.status().code(), SecondsSince(start));
+    }
+    std::move(done)(std::move(response));
+  };
+  PredictOn(*std::move(servable), std::move(request), std::move(answer));
+}
+
+void PredictCore::PredictOn(std::shared_ptr<const Servable> servable, InferenceRequest request,
+                            PredictDone done) const {
+  absl::StatusOr<PreparedRun> prepared =
+      Guarded([&]() -> absl::StatusOr<PreparedRun> { return Prepare(*servable, request); });
+  if (!prepared.ok()) {
+    std::move(done)(prepared.status());
+    return;
+  }
+  Batcher* batcher = servable->batcher.get();
+  auto task = std::make_unique<BatchTask>();
+  task->inputs = prepared->views;
+  task->deadline = request.deadline;
+  // The task owns everything its input views point into (the decoded request and the
+  // quantized copies) and the servable, so a queued request survives a reload and runs
+  // on the version it was queued on.
+  task->done = [servable = std::move(servable), request = std::move(request),
+                prepared = *std::move(prepared), done = std::move(done)](
+                   absl::StatusOr<std::vector<engine::Tensor>> results) mutable {
+    absl::StatusOr<InferenceResponse> response =
+        Guarded([&]() -> absl::StatusOr<InferenceResponse> {
+          if (!results.ok()) return results.status();
+          return NameOutputs(*servable, prepared, *std::move(results));
+        });
+    // Let the servable go before answering: an unloaded version is then freed before its
+    // last client hears back, and the answer never waits for that.
+    servable.reset();
+    std::move(done)(std::move(response));
+  };
+  batcher->Submit(std::move(task));
+}
+
+absl::StatusOr<InferenceResponse> PredictCore::Predict(const InferenceRequest& request) const {
+  // The same request without its storage: the views point into `request`, which outlives
+  // the wait below.
+  InferenceRequest borrowed;
+  borrowed.model_name = request.model_name;
+  borrowed.version = request.version;
+  borrowed.signature_name = request.signature_name;
+  borrowed.api = request.api;
+  borrowed.deadline = request.deadline;
+  borrowed.inputs = request.inputs;
+  borrowed.output_names = request.output_names;
+  absl::Notification answered;
+  absl::StatusOr<InferenceResponse> result;
+  PredictAsync(std::move(borrowed), [&](absl::StatusOr<InferenceResponse> response) {
+    result = std::move(response);
+    answered.Notify();
+  });
+  answered.WaitForNotification();
+  return result;
+}
+
+void PredictCore::RecordRejected(absl::string_view model_name, Api api,
+                                 const absl::Status& status) const {
+  if (metrics_ == nullptr) return;
+  std::shared_ptr<const ServingMap> map = repository_->Snapshot();
+  const bool known = map->FindModel(model_name) != nullptr;
+  metrics_->RecordUnmatchedRequest(known ? model_name : "", "", api, status.code(), 0.0);
 }
 
 }  // namespace q8::server

@@ -1,17 +1,25 @@
 // PredictCore: the one place that knows both a servable and a request.
 //
-// Both wire APIs decode into an InferenceRequest and call Predict, which finds the
+// Both wire APIs decode into an InferenceRequest and call PredictAsync, which finds the
 // servable, checks the inputs against its signature (names, dtypes, shapes — with
-// TF Serving-style messages that say what would have been valid), leases a RunContext,
-// runs the model, picks the requested outputs and records request metrics.
+// TF Serving-style messages that say what would have been valid), converts them at the
+// quantized boundary and queues them on the servable's Batcher (server/inference/
+// batcher.h). A worker of that servable runs the model (batched with other requests when
+// the model's config enables it); the completion picks the requested outputs, records
+// request metrics and hands the response to the caller's callback. The request thread
+// only validates and queues.
 //
-// Thread-safe: Predict may be called concurrently; each call works on its own snapshot
-// of the serving map and its own leased RunContext. The repository and metrics passed to
-// the constructor must outlive the PredictCore (metrics may be null).
+// Thread-safe: PredictAsync may be called concurrently; each call works on its own
+// snapshot of the serving map, and a queued request holds its servable until it is
+// answered (so it runs on the version it was queued on, even across a reload). No lock
+// but the servable's queue mutex is taken. The repository and metrics passed to the
+// constructor must outlive the PredictCore and every pending request (metrics may be
+// null).
 #pragma once
 
 #include <memory>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -22,14 +30,27 @@
 
 namespace q8::server {
 
+// Receives the answer to one request; called exactly once.
+using PredictDone = absl::AnyInvocable<void(absl::StatusOr<InferenceResponse>) &&>;
+
 class PredictCore {
  public:
   PredictCore(const ModelRepository* repository, Metrics* metrics)
       : repository_(repository), metrics_(metrics) {}
 
+  // Answers `request` through `done`: on the calling thread, before this returns, when
+  // the request is rejected up front; otherwise on a worker thread of the servable.
+  // `request.inputs` must point into `request.storage` or into memory that stays valid
+  // until `done` has run.
   // Errors: NOT_FOUND (unknown model, version or signature; the message lists what is
   // served), INVALID_ARGUMENT (inputs or requested outputs that do not fit the
-  // signature), plus whatever Model::Run reports (INVALID_ARGUMENT / INTERNAL).
+  // signature, more rows than the model's batching.max_batch_size), RESOURCE_EXHAUSTED
+  // (the model's queue is full), DEADLINE_EXCEEDED (request.deadline passed before the
+  // request ran), plus whatever Model::Run reports (INVALID_ARGUMENT / INTERNAL).
+  void PredictAsync(InferenceRequest request, PredictDone done) const;
+
+  // PredictAsync, waiting for the answer (tests, tools). `request` is not copied: its
+  // tensors are read in place while this waits.
   absl::StatusOr<InferenceResponse> Predict(const InferenceRequest& request) const;
 
   // Counts a request that a codec rejected before it could reach Predict.
@@ -38,8 +59,8 @@ class PredictCore {
   const ModelRepository& repository() const { return *repository_; }
 
  private:
-  absl::StatusOr<InferenceResponse> PredictOn(const Servable& servable,
-                                              const InferenceRequest& request) const;
+  void PredictOn(std::shared_ptr<const Servable> servable, InferenceRequest request,
+                 PredictDone done) const;
 
   const ModelRepository* const repository_;
   Metrics* const metrics_;

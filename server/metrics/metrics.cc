@@ -25,6 +25,12 @@ const prometheus::Histogram::BucketBoundaries& RequestDurationBuckets() {
   return *kBuckets;
 }
 
+const prometheus::Histogram::BucketBoundaries& BatchSizeBuckets() {
+  static const auto* const kBuckets =
+      new prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128};
+  return *kBuckets;
+}
+
 void ModelMetrics::RecordRequest(Api api, absl::StatusCode code, double seconds) {
   const int i = static_cast<int>(api);
   if (code == absl::StatusCode::kOk) {
@@ -57,7 +63,25 @@ Metrics::Metrics()
       load_failures_(&prometheus::BuildCounter()
                           .Name("q8serve_model_load_failures_total")
                           .Help("Failed model version loads")
-                          .Register(*registry_)) {}
+                          .Register(*registry_)),
+      queue_duration_(&prometheus::BuildHistogram()
+                           .Name("q8serve_queue_duration_seconds")
+                           .Help("Time requests waited in a model version's queue before their "
+                                 "batch was taken by a worker")
+                           .Register(*registry_)),
+      compute_duration_(&prometheus::BuildHistogram()
+                             .Name("q8serve_compute_duration_seconds")
+                             .Help("Time of one model run (one batch)")
+                             .Register(*registry_)),
+      batch_size_(&prometheus::BuildHistogram()
+                       .Name("q8serve_batch_size")
+                       .Help("Rows (dimension 0) per model run; above 1 when requests were "
+                             "batched together or sent several rows")
+                       .Register(*registry_)),
+      queue_depth_(&prometheus::BuildGauge()
+                        .Name("q8serve_queue_depth")
+                        .Help("Requests waiting in a model version's queue")
+                        .Register(*registry_)) {}
 
 Metrics::~Metrics() = default;
 
@@ -109,6 +133,23 @@ ModelMetrics* Metrics::ForModel(absl::string_view model, int64_t version) {
   }
   ModelMetrics* raw = handles.get();
   models_.emplace(key, std::move(handles));
+  return raw;
+}
+
+QueueMetrics* Metrics::ForQueue(absl::string_view model, int64_t version) {
+  const std::string version_label = absl::StrCat(version);
+  const std::string key = absl::StrCat(model, absl::string_view("\0", 1), version_label);
+  absl::MutexLock lock(&mu_);
+  auto it = queues_.find(key);
+  if (it != queues_.end()) return it->second.get();
+  const prometheus::Labels labels = {{"model", std::string(model)}, {"version", version_label}};
+  auto handles = std::make_unique<QueueMetrics>();
+  handles->queue_duration_ = &queue_duration_->Add(labels, RequestDurationBuckets());
+  handles->compute_duration_ = &compute_duration_->Add(labels, RequestDurationBuckets());
+  handles->batch_size_ = &batch_size_->Add(labels, BatchSizeBuckets());
+  handles->queue_depth_ = &queue_depth_->Add(labels);
+  QueueMetrics* raw = handles.get();
+  queues_.emplace(key, std::move(handles));
   return raw;
 }
 

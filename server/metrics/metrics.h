@@ -10,10 +10,15 @@
 //   q8serve_model_load_duration_seconds{model,version}       gauge
 //   q8serve_model_state{model,version,state}                 gauge, 1 for the current state
 //   q8serve_model_load_failures_total{model}                 counter
+//   q8serve_queue_duration_seconds{model,version}            histogram, enqueue → batch taken
+//   q8serve_compute_duration_seconds{model,version}          histogram, one model run per batch
+//   q8serve_batch_size{model,version}                        histogram, rows per model run
+//   q8serve_queue_depth{model,version}                       gauge, requests waiting
 //
 // Thread-safety: every method is thread-safe (prometheus-cpp metrics are atomic and
 // families lock on Add). ModelMetrics handles are made once per model version at load,
-// so the success path of a request never looks a metric up by its labels.
+// so the success path of a request never looks a metric up by its labels; so are the
+// QueueMetrics of each version's request queue (server/inference/batcher.h).
 #pragma once
 
 #include <array>
@@ -61,6 +66,30 @@ class ModelMetrics {
   std::array<prometheus::Histogram*, kNumApis> duration_{};
 };
 
+// Queue and batching handles of one model version's Batcher. Owned by Metrics (stable
+// address for Metrics' lifetime); thread-safe.
+class QueueMetrics {
+ public:
+  // Time a request waited between Submit and a worker taking its batch.
+  void ObserveQueueTime(double seconds) { queue_duration_->Observe(seconds); }
+  // One model run: its rows (the batch size) and how long the run took.
+  void ObserveBatch(int64_t rows, double compute_seconds) {
+    batch_size_->Observe(static_cast<double>(rows));
+    compute_duration_->Observe(compute_seconds);
+  }
+  // Requests entering / leaving the queue. Increments rather than a Set, so the two
+  // servables of a reloaded version (the old one draining) add up in one gauge.
+  void AddQueueDepth(double requests) { queue_depth_->Increment(requests); }
+  void SubtractQueueDepth(double requests) { queue_depth_->Decrement(requests); }
+
+ private:
+  friend class Metrics;
+  prometheus::Histogram* queue_duration_ = nullptr;
+  prometheus::Histogram* compute_duration_ = nullptr;
+  prometheus::Histogram* batch_size_ = nullptr;
+  prometheus::Gauge* queue_depth_ = nullptr;
+};
+
 class Metrics {
  public:
   Metrics();
@@ -75,6 +104,10 @@ class Metrics {
   // Handles for one model version, created on first call; the pointer stays valid for
   // the lifetime of this Metrics.
   ModelMetrics* ForModel(absl::string_view model, int64_t version);
+
+  // Queue handles for one model version, created on first call; the pointer stays valid
+  // for the lifetime of this Metrics.
+  QueueMetrics* ForQueue(absl::string_view model, int64_t version);
 
   // A request that never reached a servable (unknown model or version, or rejected by
   // a codec before the model was known). `model`/`version` may be empty.
@@ -101,13 +134,23 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>* const model_state_;
   prometheus::Family<prometheus::Counter>* const load_failures_;
 
+  // Request queues and batching (ForQueue); constant after construction.
+  prometheus::Family<prometheus::Histogram>* const queue_duration_;
+  prometheus::Family<prometheus::Histogram>* const compute_duration_;
+  prometheus::Family<prometheus::Histogram>* const batch_size_;
+  prometheus::Family<prometheus::Gauge>* const queue_depth_;
+
   absl::Mutex mu_;
   // Keyed by "model\0version"; node-based so handles keep their address.
   std::map<std::string, std::unique_ptr<ModelMetrics>, std::less<>> models_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::unique_ptr<QueueMetrics>, std::less<>> queues_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<prometheus::Exposer> exposer_ ABSL_GUARDED_BY(mu_);
 };
 
 // Bucket bounds of q8serve_request_duration_seconds: 100 µs to 10 s, roughly 1-2.5-5.
+// Queue and compute durations use them too, so the three histograms line up.
 const prometheus::Histogram::BucketBoundaries& RequestDurationBuckets();
+// Bucket bounds of q8serve_batch_size: 1, 2, 4, ..., 128 rows.
+const prometheus::Histogram::BucketBoundaries& BatchSizeBuckets();
 
 }  // namespace q8::server

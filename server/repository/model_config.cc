@@ -51,6 +51,12 @@ std::string At(const TextFormat::ParseInfoTree* tree, const google::protobuf::Me
   return absl::StrCat("line ", where.line + 1, ", column ", where.column + 1, ": ");
 }
 
+constexpr uint64_t kMaxBatchSize = 1 << 16;
+constexpr uint64_t kMaxQueueDelayUs = 10'000'000;
+constexpr uint64_t kMaxQueueSize = 1 << 20;
+constexpr uint64_t kMaxWorkers = 1024;
+constexpr uint64_t kMaxThreadsPerRun = 4096;
+
 // A file name inside the model (or version) directory: no separators, no "." or "..",
 // so a config cannot point outside its model.
 bool IsPlainFileName(const std::string& name) {
@@ -76,6 +82,36 @@ absl::Status Validate(const ModelConfig& config, const TextFormat::ParseInfoTree
           At(&tree, config, field),
           absl::StrCat(field, " \"", value, "\" must be a plain file name (no '/', '.' or '..')"));
     }
+  }
+  // Upper bounds on the queue settings: beyond them a value is a typo (a delay in ns
+  // written as µs, a batch no request could fill), not a plan.
+  struct Limit {
+    const char* block;  // the config field holding `message`
+    const google::protobuf::Message* message;
+    const char* field;
+    uint64_t value;
+    uint64_t max;
+    const char* unit;
+  };
+  const q8serve::v1::BatchingConfig& batching = config.batching();
+  const q8serve::v1::InstanceConfig& instances = config.instances();
+  for (const Limit& limit : {
+           Limit{"batching", &batching, "max_batch_size", batching.max_batch_size(), kMaxBatchSize,
+                 " rows"},
+           Limit{"batching", &batching, "max_queue_delay_us", batching.max_queue_delay_us(),
+                 kMaxQueueDelayUs, " µs (10 s)"},
+           Limit{"batching", &batching, "max_queue_size", batching.max_queue_size(), kMaxQueueSize,
+                 " requests"},
+           Limit{"instances", &instances, "workers", instances.workers(), kMaxWorkers, ""},
+           Limit{"instances", &instances, "threads_per_run", instances.threads_per_run(),
+                 kMaxThreadsPerRun, ""},
+       }) {
+    if (limit.value <= limit.max) continue;
+    const TextFormat::ParseInfoTree* nested =
+        tree.GetTreeForNested(ModelConfig::descriptor()->FindFieldByName(limit.block), -1);
+    return error(At(nested, *limit.message, limit.field),
+                 absl::StrCat(limit.block, ".", limit.field, " ", limit.value,
+                              " is more than the limit of ", limit.max, limit.unit));
   }
   if (config.version_policy().has_specific()) {
     const VersionPolicy::Specific& specific = config.version_policy().specific();

@@ -18,6 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "server/inference/batcher.h"
 #include "server/repository/model_config.h"
 #include "server/signature/signature_builder.h"
 #include "spdlog/spdlog.h"
@@ -180,6 +181,29 @@ FileStamp StampOf(const std::string& model_file, uint64_t config_hash) {
   return stamp;
 }
 
+// The request queue of a version from its config: batching as configured (off by
+// default), workers from instances.workers, else the server's default, else as many as
+// fit the cores at `threads` engine threads per run (one when a run takes every core).
+Batcher::Options BatcherOptionsFor(const ModelVersionPath& where, const ModelConfig& config,
+                                   int threads, int default_workers) {
+  Batcher::Options options;
+  options.name = absl::StrCat("model '", where.model, "' version ", where.version);
+  options.max_batch_size = config.batching().max_batch_size();
+  options.max_queue_delay = absl::Microseconds(config.batching().max_queue_delay_us());
+  if (config.batching().max_queue_size() > 0) {
+    options.max_queue_size = config.batching().max_queue_size();
+  }
+  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  if (config.instances().workers() > 0) {
+    options.workers = static_cast<int>(config.instances().workers());
+  } else if (default_workers > 0) {
+    options.workers = default_workers;
+  } else {
+    options.workers = std::max(1, cores / (threads > 0 ? threads : cores));
+  }
+  return options;
+}
+
 // Deleter of published servables: the one place that sees a version really go away,
 // i.e. when the last request (or map) holding it lets go.
 void DestroyServable(const Servable* servable) {
@@ -221,7 +245,7 @@ absl::StatusOr<std::vector<ModelVersionPath>> ScanRepository(const std::string& 
 absl::StatusOr<std::shared_ptr<const Servable>> LoadServable(const ModelVersionPath& where,
                                                              const ModelConfig& config,
                                                              const engine::LoadOptions& options,
-                                                             Metrics* metrics,
+                                                             int default_workers, Metrics* metrics,
                                                              const PreviousSignatures* previous) {
   if (metrics != nullptr)
     metrics->SetModelState(where.model, where.version, VersionState::kLoading);
@@ -241,8 +265,20 @@ absl::StatusOr<std::shared_ptr<const Servable>> LoadServable(const ModelVersionP
   if (config.instances().threads_per_run() > 0) {
     load.threads = static_cast<int>(config.instances().threads_per_run());
   }
+  const int64_t max_batch_size = config.batching().max_batch_size();
+  if (max_batch_size > 1) {
+    // The engine plans per input shape: keep a plan for every batch size batching forms.
+    load.max_cached_plans = std::max<size_t>(load.max_cached_plans, max_batch_size);
+  }
   absl::StatusOr<std::shared_ptr<const engine::Model>> model = engine::LoadModel(where.path, load);
   if (!model.ok()) return fail(model.status());
+  if (max_batch_size > 1) {
+    if (absl::Status s = CheckBatchable((*model)->info()); !s.ok()) {
+      return fail(absl::Status(
+          s.code(), absl::StrCat(where.path, ": config.pbtxt sets batching { max_batch_size: ",
+                                 max_batch_size, " }: ", s.message())));
+    }
+  }
   const std::string model_dir = fs::path(where.path).parent_path().parent_path().string();
   absl::StatusOr<ServableSignatures> signatures =
       BuildSignatures((*model)->info(), model_dir, previous, SignatureFileOf(config));
@@ -258,6 +294,15 @@ absl::StatusOr<std::shared_ptr<const Servable>> LoadServable(const ModelVersionP
   servable->model = *std::move(model);
   servable->signatures = std::move(signatures->signatures);
   servable->default_signature = std::move(signatures->default_signature);
+  absl::StatusOr<std::unique_ptr<Batcher>> batcher = Batcher::Create(
+      BatcherOptionsFor(where, config, load.threads, default_workers),
+      [model = servable->model](engine::RunContext& context,
+                                absl::Span<const engine::TensorView> inputs) {
+        return model->Run(context, inputs);
+      },
+      metrics == nullptr ? nullptr : metrics->ForQueue(where.model, where.version));
+  if (!batcher.ok()) return fail(batcher.status());
+  servable->batcher = *std::move(batcher);
   if (metrics != nullptr) {
     servable->metrics = metrics->ForModel(where.model, where.version);
     metrics->RecordModelLoad(where.model, where.version, seconds);
@@ -273,6 +318,15 @@ absl::StatusOr<std::shared_ptr<const Servable>> LoadServable(const ModelVersionP
       "inputs: {}; outputs: {}",
       where.model, where.version, where.path, seconds * 1e3, info.num_nodes, info.num_int8_kernels,
       DescribeTensors(info.inputs), DescribeTensors(info.outputs));
+  const Batcher::Options& queue = servable->batcher->options();
+  spdlog::info("model {} version {}: {} worker(s), engine threads per run: {}, {}", where.model,
+               where.version, queue.workers,
+               load.threads > 0 ? absl::StrCat(load.threads) : "all cores",
+               queue.max_batch_size > 1
+                   ? absl::StrCat("batching up to ", queue.max_batch_size, " rows, max delay ",
+                                  absl::FormatDuration(queue.max_queue_delay), ", queue ",
+                                  queue.max_queue_size)
+                   : absl::StrCat("no batching, queue ", queue.max_queue_size));
   return std::shared_ptr<const Servable>(std::move(servable));
 }
 
@@ -411,8 +465,9 @@ void ModelReload::Visit(int64_t v) {
   }
   std::optional<PreviousSignatures> previous = PreviousFor(v);
   ModelRepository::Options const& options = repository_.options_;
-  absl::StatusOr<std::shared_ptr<const Servable>> loaded = LoadServable(
-      on_disk_.at(v), config_, options.load, repository_.metrics_, previous ? &*previous : nullptr);
+  absl::StatusOr<std::shared_ptr<const Servable>> loaded =
+      LoadServable(on_disk_.at(v), config_, options.load, options.workers, repository_.metrics_,
+                   previous ? &*previous : nullptr);
   VersionStatus& status = entry_.versions[v];
   status.path = on_disk_.at(v).path;
   status.stamp = stamps_.at(v);

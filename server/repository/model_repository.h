@@ -74,11 +74,15 @@ absl::StatusOr<std::vector<ModelVersionPath>> ScanRepository(const std::string& 
 
 // Loads one version: engine::LoadModel, then its signatures (signature_builder.h, with
 // the config's signature file), with `previous` (may be null) the version whose logical
-// names carry over. `metrics` may be null. Logs the load (file, time, tensors, bindings)
-// or the failure. The Servable's deleter logs its unload.
+// names carry over, then starts its request queue and workers (batcher.h) as the
+// config's batching and instances say; `default_workers` (0 = fit the cores) applies
+// when instances.workers is 0. A batching config on a model without a run-time batch
+// dimension fails the load (FAILED_PRECONDITION). `metrics` may be null. Logs the load
+// (file, time, tensors, bindings, queue) or the failure. The Servable's deleter logs its
+// unload.
 absl::StatusOr<std::shared_ptr<const Servable>> LoadServable(
     const ModelVersionPath& where, const q8serve::v1::ModelConfig& config,
-    const engine::LoadOptions& options, Metrics* metrics,
+    const engine::LoadOptions& options, int default_workers, Metrics* metrics,
     const PreviousSignatures* previous = nullptr);
 
 // What one reload changed about one version.
@@ -111,6 +115,10 @@ class ModelRepository {
     // Passed to engine::LoadModel for every version; a model's config.pbtxt
     // instances.threads_per_run, when set, overrides `threads` for that model.
     engine::LoadOptions load;
+    // Workers per version whose config.pbtxt leaves instances.workers at 0. 0: as many
+    // as fit the cores at load.threads engine threads per run (1 when a run takes every
+    // core), so workers never oversubscribe the CPU.
+    int workers = 0;
     // Rescan period. Zero: no periodic rescan (reloads only on request). Each rescan lists
     // the directories and stats the model files; it loads nothing unless files changed.
     std::chrono::milliseconds poll_interval{0};

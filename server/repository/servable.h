@@ -1,8 +1,9 @@
 // A Servable: one loaded version of one model, with its signatures.
 //
 // Immutable once published (shared as shared_ptr<const Servable>); the only mutable
-// part is the RunContext pool, which is internally synchronised. A request holds its
-// Servable only while it runs, so an unloaded version is destroyed when its last
+// part is its request queue (the Batcher), which is internally synchronised. A request
+// holds its Servable from the moment it is queued until it is answered, so an unloaded
+// version drains its queue on itself and is destroyed (its workers joined) when its last
 // request finishes.
 #pragma once
 
@@ -15,7 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "engine/engine.h"
 #include "q8serve/v1/model_config.pb.h"
-#include "server/inference/run_context_pool.h"
+#include "server/inference/batcher.h"
 #include "server/metrics/metrics.h"
 #include "server/signature/signature.h"
 
@@ -32,8 +33,10 @@ struct Servable {
   std::string default_signature = std::string(kDefaultSignatureName);
   // Request metric handles, owned by Metrics. Null when no metrics are kept (tests).
   ModelMetrics* metrics = nullptr;
-  // Pointer so that a const Servable can still lease contexts; never null.
-  std::unique_ptr<RunContextPool> contexts = std::make_unique<RunContextPool>();
+  // The request queue and its workers (config batching/instances); never null once
+  // published. A pointer so that a const Servable can still queue requests. Last member:
+  // destroyed (its workers joined) before anything it runs.
+  std::unique_ptr<Batcher> batcher;
 
   // nullptr when absent; "" means default_signature.
   const Signature* FindSignature(absl::string_view signature_name) const;

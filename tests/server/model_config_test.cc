@@ -90,6 +90,23 @@ TEST(ModelConfigTest, SpecificVersionsMustBePositiveAndDistinct) {
               HasSubstr("version 2 is listed twice"));
 }
 
+TEST(ModelConfigTest, QueueSettingsHaveUpperBounds) {
+  absl::StatusOr<q8serve::v1::ModelConfig> delay =
+      ParseModelConfig("batching {\n  max_batch_size: 8\n  max_queue_delay_us: 50000000\n}\n",
+                       "m/config.pbtxt", "m");
+  EXPECT_EQ(delay.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(delay.status().message(),
+              AllOf(HasSubstr("m/config.pbtxt: line 3"),
+                    HasSubstr("batching.max_queue_delay_us 50000000 is more than the limit")));
+  EXPECT_THAT(ParseModelConfig("instances { workers: 5000 }", "c", "m").status().message(),
+              HasSubstr("instances.workers 5000 is more than the limit of 1024"));
+  EXPECT_THAT(ParseModelConfig("batching { max_batch_size: 100000 }", "c", "m").status().message(),
+              HasSubstr("batching.max_batch_size 100000"));
+  EXPECT_TRUE(
+      ParseModelConfig("batching { max_batch_size: 65536 max_queue_delay_us: 10000000 }", "c", "m")
+          .ok());
+}
+
 TEST(ModelConfigTest, ReadModelConfigDefaultsWhenAbsent) {
   TempDir dir;
   absl::StatusOr<q8serve::v1::ModelConfig> config = ReadModelConfig(dir.path(), "m");

@@ -45,5 +45,12 @@ TEST(OptionsTest, RepositoryPollSeconds) {
               HasSubstr("--repository-poll-secs=-1: expected an integer in [0, 86400]"));
 }
 
+TEST(OptionsTest, Workers) {
+  EXPECT_EQ(ParseOptions({"--model-repository=m"})->workers, 0) << "fit the cores by default";
+  EXPECT_EQ(ParseOptions({"--model-repository=m", "--workers=4"})->workers, 4);
+  EXPECT_THAT(ParseOptions({"--model-repository=m", "--workers=-2"}).status().message(),
+              HasSubstr("--workers=-2: expected an integer in [0, 1024]"));
+}
+
 }  // namespace
 }  // namespace q8::server

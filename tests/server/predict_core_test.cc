@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <thread>
 #include <vector>
 
+#include "absl/synchronization/notification.h"
 #include "prometheus/text_serializer.h"
 #include "tests/server/digits_fixture.h"
 
@@ -65,11 +67,37 @@ TEST_F(PredictCoreTest, MatchesTheEngineRunDirectly) {
   }
 }
 
-TEST_F(PredictCoreTest, ContextsAreReused) {
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(core_->Predict(DigitsRequest(1)).ok());
-  auto servable = repository_->Snapshot()->Find("digits", std::nullopt);
-  ASSERT_TRUE(servable.ok());
-  EXPECT_EQ((*servable)->contexts->idle(), 1u);
+TEST_F(PredictCoreTest, RunsOnAWorkerAndRejectsInvalidRequestsOnTheCallingThread) {
+  // A valid request is answered by one of the servable's workers, not the caller.
+  absl::Notification answered;
+  std::thread::id answered_on;
+  absl::StatusOr<InferenceResponse> response;
+  core_->PredictAsync(DigitsRequest(2), [&](absl::StatusOr<InferenceResponse> r) {
+    response = std::move(r);
+    answered_on = std::this_thread::get_id();
+    answered.Notify();
+  });
+  ASSERT_TRUE(answered.WaitForNotificationWithTimeout(absl::Seconds(20)));
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(engine::ShapeToString(response->outputs[0].tensor.shape()), "[2,10]");
+  EXPECT_NE(answered_on, std::this_thread::get_id());
+
+  // An invalid one is answered before PredictAsync returns, on the calling thread.
+  const std::thread::id caller = std::this_thread::get_id();
+  bool rejected_inline = false;
+  core_->PredictAsync(DigitsRequest(1, "image"), [&](absl::StatusOr<InferenceResponse> r) {
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+    rejected_inline = std::this_thread::get_id() == caller;
+  });
+  EXPECT_TRUE(rejected_inline);
+}
+
+TEST_F(PredictCoreTest, AnExpiredDeadlineIsNotRun) {
+  InferenceRequest request = DigitsRequest(1);
+  request.deadline = absl::Now() - absl::Seconds(1);
+  absl::Status status = core_->Predict(request).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(status.message(), HasSubstr("model 'digits' version 1"));
 }
 
 TEST_F(PredictCoreTest, UnknownModelListsServedModels) {

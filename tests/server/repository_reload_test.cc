@@ -9,8 +9,10 @@
 #include <filesystem>
 #include <thread>
 
+#include "absl/synchronization/notification.h"
 #include "prometheus/text_serializer.h"
 #include "server/api/q8serve_service.h"
+#include "server/inference/predict_core.h"
 #include "server/repository/model_repository.h"
 #include "tests/server/digits_fixture.h"
 
@@ -172,6 +174,39 @@ TEST(RepositoryReloadTest, NewVersionSwapsInAndTheOldUnloadsAfterItsLastHolder) 
   EXPECT_EQ(*repo->Snapshot()->Find("digits", 2), v2);
 }
 
+TEST(RepositoryReloadTest, AQueuedRequestRunsOnTheVersionItWasQueuedOn) {
+  TempDir dir;
+  dir.Copy(DigitsModel(), "digits/1/model.onnx");
+  // A long queue delay keeps the request waiting in version 1's open batch meanwhile.
+  dir.Write("digits/config.pbtxt", "batching { max_batch_size: 64 max_queue_delay_us: 3000000 }\n");
+  auto repo = Open(dir);
+  ASSERT_NE(repo, nullptr);
+  PredictCore core(repo.get(), nullptr);
+  std::weak_ptr<const Servable> v1 = *repo->Snapshot()->Find("digits", 1);
+
+  InferenceRequest request;
+  request.model_name = "digits";
+  ASSERT_TRUE(request.AddInput("images", engine::Tensor(engine::DType::kFloat32, {2, 64})).ok());
+  absl::Notification answered;
+  absl::StatusOr<InferenceResponse> response;
+  core.PredictAsync(std::move(request), [&](absl::StatusOr<InferenceResponse> r) {
+    response = std::move(r);
+    answered.Notify();
+  });
+
+  AddVersion(dir, "digits", 2, DigitsModel());
+  ASSERT_TRUE(repo->Reload().ok());
+  ASSERT_THAT(Serving(*repo, "digits"), ElementsAre(2));
+  EXPECT_FALSE(answered.HasBeenNotified()) << "still waiting in the queue";
+  EXPECT_FALSE(v1.expired()) << "the queued request holds version 1";
+
+  ASSERT_TRUE(answered.WaitForNotificationWithTimeout(absl::Seconds(20)));
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->version, 1);
+  EXPECT_EQ(engine::ShapeToString(response->outputs[0].tensor.shape()), "[2,10]");
+  EXPECT_TRUE(v1.expired()) << "version 1 is freed before its last request is answered";
+}
+
 TEST(RepositoryReloadTest, ABrokenNewVersionNeverReplacesTheServingOne) {
   TempDir dir;
   dir.Copy(DigitsModel(), "digits/1/model.onnx");
@@ -222,6 +257,49 @@ TEST(RepositoryReloadTest, AChangedConfigIsPickedUp) {
   EXPECT_THAT(Serving(*repo, "digits"), ElementsAre(1, 2));
   EXPECT_EQ((*repo->Snapshot()->Find("digits", 2))->config.batching().max_batch_size(), 8u);
   EXPECT_TRUE(repo->Snapshot()->FindModel("digits")->config.version_policy().has_all());
+}
+
+TEST(RepositoryReloadTest, BatchingAndInstancesShapeTheVersionsQueue) {
+  TempDir dir;
+  dir.Copy(DigitsModel(), "digits/1/model.onnx");
+  dir.Write("digits/config.pbtxt",
+            "batching { max_batch_size: 8 max_queue_delay_us: 1500 max_queue_size: 7 }\n"
+            "instances { workers: 3 }\n");
+  auto repo = Open(dir);
+  ASSERT_NE(repo, nullptr);
+  const Batcher::Options& queue = (*repo->Snapshot()->Find("digits", 1))->batcher->options();
+  EXPECT_EQ(queue.name, "model 'digits' version 1");
+  EXPECT_EQ(queue.max_batch_size, 8);
+  EXPECT_EQ(queue.max_queue_delay, absl::Microseconds(1500));
+  EXPECT_EQ(queue.max_queue_size, 7u);
+  EXPECT_EQ(queue.workers, 3);
+
+  // Without a config: no batching, the default queue bound, workers that fit the cores.
+  dir.Write("digits/config.pbtxt", "");
+  ASSERT_TRUE(repo->Reload().ok());
+  const Batcher::Options& defaults = (*repo->Snapshot()->Find("digits", 1))->batcher->options();
+  EXPECT_EQ(defaults.max_batch_size, 0);
+  EXPECT_EQ(defaults.max_queue_size, 1024u);
+  EXPECT_EQ(defaults.workers, 1);  // --threads 0: a run takes every core
+}
+
+TEST(RepositoryReloadTest, BatchingAModelWithAFixedBatchDimensionFailsItsLoad) {
+  // MobileNet v2 as converted to TFLite: input [1,3,224,224], the batch fixed at 1.
+  TempDir dir;
+  dir.Copy(
+      q8::testing::RequireFile(q8::testing::SharedDir() +
+                               "/testdata/models/tflite/mobilenet_v2_quantized_1x3x224x224.tflite"),
+      "mobilenet/1/model.tflite");
+  dir.Copy(DigitsModel(), "digits/1/model.onnx");
+  dir.Write("mobilenet/config.pbtxt", "batching { max_batch_size: 4 }\n");
+  auto repo = Open(dir);
+  ASSERT_NE(repo, nullptr);
+  const VersionStatus& status = Status(*repo, "mobilenet", 1);
+  EXPECT_EQ(status.state, VersionState::kFailed);
+  EXPECT_EQ(status.error.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(status.error.message(),
+              AllOf(HasSubstr("mobilenet/1/model.tflite"), HasSubstr("max_batch_size: 4"),
+                    HasSubstr("run-time first (batch) dimension"), HasSubstr("[1,")));
 }
 
 TEST(RepositoryReloadTest, ABrokenConfigLeavesTheModelAsItWas) {
