@@ -144,6 +144,13 @@ struct LoadOptions {
   // Execution plans (primitives for one set of input shapes, e.g. one batch size)
   // kept per model. Each plan costs primitive memory; a miss costs a re-plan (~ms).
   size_t max_cached_plans = 16;
+  // Per plan, time the oneDNN implementations each convolution and matmul could use and
+  // keep the fastest (oneDNN's own first choice is by ISA, not speed: on AMX CPUs it is
+  // 2-4x slower for MobileNet's narrow layers). Costs plan time, about 1 ms per layer, once
+  // per input shape. false: oneDNN's first choice, deterministic. Either way each chosen
+  // implementation is run once on guarded buffers first, and one that writes out of
+  // bounds (a oneDNN 2.6 bug for some shapes) is passed over.
+  bool tune_kernels = true;
 };
 
 // One executed step of a profiled Run (RunContext::set_profiling): what ran and how long.

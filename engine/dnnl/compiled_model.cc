@@ -174,6 +174,7 @@ absl::StatusOr<std::shared_ptr<const CompiledModel::Plan>> CompiledModel::BuildP
       plan->values[v] = ValueDesc{values_[v].constant->dtype(), values_[v].constant->shape()};
     }
   }
+  const PlanOptions plan_options{options_.tune_kernels};
   // A channels-last value converted to plain once, shared by every consumer needing plain.
   std::vector<int> plain_copy(values_.size(), -1);
   auto plain_id = [&](int id, const std::string& where) -> absl::StatusOr<int> {
@@ -208,7 +209,7 @@ absl::StatusOr<std::shared_ptr<const CompiledModel::Plan>> CompiledModel::BuildP
       in_descs.push_back(plan->values[id]);
     }
     absl::StatusOr<PlannedStep> planned =
-        Guard(where, [&]() -> absl::StatusOr<PlannedStep> { return node.kernel->Plan(in_descs); });
+        Guard(where, [&]() -> absl::StatusOr<PlannedStep> { return node.kernel->PlanWithOptions(in_descs, plan_options); });
     if (!planned.ok()) {
       return absl::Status(planned.status().code(),
                           absl::StrCat(where, ": ", planned.status().message()));

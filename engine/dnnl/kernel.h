@@ -76,6 +76,14 @@ class FunctionStep final : public Step {
   const std::function<void(const StepContext&)> fn_;
 };
 
+// Options of one plan, from LoadOptions.
+struct PlanOptions {
+  // Time the candidate oneDNN implementations of convolutions and matmuls and keep the
+  // fastest (kernels/impl_selection.h). false: oneDNN's first choice (that passes the
+  // out-of-bounds check every choice gets), no timing.
+  bool tune_kernels = true;
+};
+
 struct PlannedStep {
   std::unique_ptr<Step> step;
   std::vector<ValueDesc> outputs;  // one per node output
@@ -88,6 +96,12 @@ class Kernel {
   // the node's runtime inputs in BuiltKernel::runtime_inputs order. Errors are
   // INVALID_ARGUMENT (shapes that do not fit the op) or UNIMPLEMENTED.
   virtual absl::StatusOr<PlannedStep> Plan(absl::Span<const ValueDesc> inputs) const = 0;
+  // What the compiler calls: Plan with the plan's options. Kernels that choose among
+  // oneDNN implementations override this and make Plan(inputs) use default options.
+  virtual absl::StatusOr<PlannedStep> PlanWithOptions(absl::Span<const ValueDesc> inputs,
+                                                      const PlanOptions& /*options*/) const {
+    return Plan(inputs);
+  }
   // True when the kernel's arithmetic runs on int8 oneDNN primitives.
   virtual bool is_int8() const { return false; }
   // True when Plan/Execute handle channels-last inputs (and say which layout each output

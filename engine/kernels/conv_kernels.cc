@@ -29,6 +29,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "engine/kernels/channels_last_input.h"
+#include "engine/kernels/impl_selection.h"
 #include "engine/kernels/kernel_util.h"
 #include "engine/kernels/primitive_step.h"
 #include "engine/kernels/tensor_quant.h"
@@ -186,6 +187,11 @@ class QConvKernel final : public Kernel {
   }
 
   absl::StatusOr<PlannedStep> Plan(absl::Span<const ValueDesc> in) const override {
+    return PlanWithOptions(in, PlanOptions{});
+  }
+
+  absl::StatusOr<PlannedStep> PlanWithOptions(absl::Span<const ValueDesc> in,
+                                              const PlanOptions& options) const override {
     const ValueDesc& x = in[0];
     if (x.dtype != p_.x_dtype) {
       return absl::InvalidArgumentError(absl::StrCat("input must be ", DTypeName(p_.x_dtype),
@@ -194,7 +200,7 @@ class QConvKernel final : public Kernel {
     auto shape = PlanConvShape(p_.window, x.shape, p_.in_channels, p_.out_channels);
     if (!shape.ok()) return shape.status();
     const bool fold_zp = FoldsZeroPoint(*shape);
-    auto pd = MakePrimitiveDesc(x.shape, *shape, fold_zp);
+    auto pd = MakePrimitiveDesc(x.shape, *shape, fold_zp, options);
     ConvOperands ops;
     ops.weights = PackedWeights(pd.weights_desc());
     ops.bias = fold_zp ? bias_folded_zp_ : bias_;
@@ -227,8 +233,10 @@ class QConvKernel final : public Kernel {
     return m;
   }
 
-  dnnl::convolution_forward::primitive_desc MakePrimitiveDesc(const Shape& x, const ConvShape& s,
-                                                              bool fold_zp) const {
+  // At the implementation `options` select (oneDNN's first choice when not tuning).
+  dnnl::convolution_forward::primitive_desc MakePrimitiveDesc(
+      const Shape& x, const ConvShape& s, bool fold_zp,
+      const PlanOptions& options = PlanOptions{.tune_kernels = false}) const {
     const memory::desc src = MemoryDesc(ValueDesc{p_.x_dtype, x, Layout::kChannelsLast});
     const memory::desc dst = MemoryDesc(ValueDesc{p_.y_dtype, s.out, Layout::kChannelsLast});
     const memory::desc weights(WeightDims(p_.weight_shape, p_.groups), dt::s8, tag::any);
@@ -246,8 +254,8 @@ class QConvKernel final : public Kernel {
       ops.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, p_.clip_lo, p_.clip_hi);
     }
     attr.set_post_ops(ops);
-    return dnnl::convolution_forward::primitive_desc(ConvDesc(src, weights, &bias, dst, s.window),
-                                                     attr, CpuEngine());
+    const auto desc = ConvDesc(src, weights, &bias, dst, s.window);
+    return SelectImplementation<dnnl::convolution_forward::primitive_desc>(desc, attr, options);
   }
 
   // The weights reordered into `md`: packed on first request, shared afterwards.

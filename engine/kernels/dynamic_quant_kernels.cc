@@ -27,6 +27,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "engine/kernels/impl_selection.h"
 #include "engine/kernels/kernel_util.h"
 #include "engine/quant/quant_math.h"
 
@@ -149,6 +150,11 @@ class DynQGemmKernel final : public Kernel {
       : p_(std::move(p)), weights_(std::move(weights)), column_sums_(ColumnSums(*weights_, p_)) {}
 
   absl::StatusOr<PlannedStep> Plan(absl::Span<const ValueDesc> in) const override {
+    return PlanWithOptions(in, PlanOptions{});
+  }
+
+  absl::StatusOr<PlannedStep> PlanWithOptions(absl::Span<const ValueDesc> in,
+                                              const PlanOptions& options) const override {
     const ValueDesc& x = in[0];
     if (x.dtype != DType::kUint8 && x.dtype != DType::kInt8) {
       return absl::InvalidArgumentError(
@@ -173,9 +179,8 @@ class DynQGemmKernel final : public Kernel {
     }
     const memory::desc src({M, p_.K}, ToDnnl(x.dtype), tag::ab);
     const memory::desc dst({M, p_.N}, p_.scaled ? dt::f32 : dt::s32, tag::ab);
-    dnnl::matmul::primitive_desc pd(
-        dnnl::matmul::desc(src, memory::desc({p_.K, p_.N}, dt::s8, tag::any), dst), attr,
-        CpuEngine());
+    const dnnl::matmul::desc desc(src, memory::desc({p_.K, p_.N}, dt::s8, tag::any), dst);
+    const auto pd = SelectImplementation<dnnl::matmul::primitive_desc>(desc, attr, options);
     // Weights are packed per plan (once per input shape) into the layout this M wants.
     const auto& eng = CpuEngine();
     memory plain(memory::desc({p_.K, p_.N}, dt::s8, tag::ab), eng,

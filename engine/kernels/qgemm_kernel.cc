@@ -9,9 +9,12 @@
 // output), bias in the accumulator domain b[n] / (s_x·s_w[n]) (oneDNN adds int8 bias before
 // the output scale), ReLU as an eltwise post-op (relu(v)/s_y = relu(v/s_y) since s_y > 0),
 // src and dst zero points as zero-point attributes. Weights are reordered once, at load,
-// into the layout oneDNN picks (format_tag::any).
+// into the layout oneDNN picks (format_tag::any); a plan whose implementation (chosen per
+// shape, kernels/impl_selection.h) reads another layout packs once more, shared afterwards.
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "engine/kernels/impl_selection.h"
 #include "engine/kernels/kernel_util.h"
 
 namespace q8::engine::dnnl_backend {
@@ -77,15 +80,11 @@ class QGemmKernel final : public Kernel {
     const auto& eng = CpuEngine();
     // Pack for a representative M; plans for other M reuse this layout when oneDNN
     // accepts it (it depends on K, N and the ISA, not on M, for the matmul kernels here).
-    auto pd = k->MakePrimitiveDesc(1, memory::desc({k->p_.K, k->p_.N}, dt::s8, tag::any));
-    memory user(weights_md, eng, const_cast<void*>(weights.data()));
-    auto packed = std::make_shared<memory>(pd.weights_desc(), eng);
-    dnnl::stream s(eng);
-    dnnl::reorder(user, *packed).execute(s, user, *packed);
-    s.wait();
-    k->weights_ = packed;
     k->plain_weights_ = std::make_shared<Tensor>(weights.Clone());
     k->plain_weights_md_ = weights_md;
+    k->load_packing_md_ =
+        k->MakePrimitiveDesc(1, memory::desc({k->p_.K, k->p_.N}, dt::s8, tag::any)).weights_desc();
+    k->PackedWeights(k->load_packing_md_);
     if (k->p_.has_bias) {
       auto bias = std::make_shared<memory>(memory::desc({1, k->p_.N}, dt::f32, tag::ab), eng);
       std::copy(bias_acc.begin(), bias_acc.end(), static_cast<float*>(bias->get_data_handle()));
@@ -95,6 +94,11 @@ class QGemmKernel final : public Kernel {
   }
 
   absl::StatusOr<PlannedStep> Plan(absl::Span<const ValueDesc> in) const override {
+    return PlanWithOptions(in, PlanOptions{});
+  }
+
+  absl::StatusOr<PlannedStep> PlanWithOptions(absl::Span<const ValueDesc> in,
+                                              const PlanOptions& options) const override {
     const ValueDesc& x = in[0];
     if (x.dtype != p_.x_dtype) {
       return absl::InvalidArgumentError(absl::StrCat("input must be ", DTypeName(p_.x_dtype),
@@ -107,21 +111,17 @@ class QGemmKernel final : public Kernel {
     const int64_t M = NumElements(x.shape) / p_.K;
     Shape out = x.shape;
     out.back() = p_.N;
-    auto pd = MakePrimitiveDesc(M, weights_->get_desc(), /*allow_empty=*/true);
-    std::shared_ptr<const memory> weights = weights_;
-    if (!pd) {
-      // This M wants another weight layout: pack a copy for this plan (once per shape).
-      pd = MakePrimitiveDesc(M, memory::desc({p_.K, p_.N}, dt::s8, tag::any));
-      const auto& eng = CpuEngine();
-      memory user(plain_weights_md_, eng, const_cast<void*>(plain_weights_->data()));
-      auto packed = std::make_shared<memory>(pd.weights_desc(), eng);
-      dnnl::stream s(eng);
-      dnnl::reorder(user, *packed).execute(s, user, *packed);
-      s.wait();
-      weights = packed;
+    const memory::desc any_layout({p_.K, p_.N}, dt::s8, tag::any);
+    dnnl::matmul::primitive_desc pd;
+    if (options.tune_kernels) {
+      pd = MakePrimitiveDesc(M, any_layout, options);
+    } else {
+      // oneDNN's first choice that reads the load-time packing, if any does.
+      pd = MakePrimitiveDesc(M, load_packing_md_, /*allow_empty=*/true);
+      if (!pd) pd = MakePrimitiveDesc(M, any_layout);
     }
     PlannedStep planned;
-    planned.step = std::make_unique<QGemmStep>(pd, weights, bias_);
+    planned.step = std::make_unique<QGemmStep>(pd, PackedWeights(pd.weights_desc()), bias_);
     planned.outputs = {ValueDesc{p_.quantized_output ? p_.y_dtype : DType::kFloat32, out}};
     return planned;
   }
@@ -131,11 +131,28 @@ class QGemmKernel final : public Kernel {
  private:
   explicit QGemmKernel(QGemmParams p) : p_(std::move(p)) {}
 
+  // oneDNN's first choice, or nothing when allow_empty and no implementation reads
+  // `weights_md`.
   dnnl::matmul::primitive_desc MakePrimitiveDesc(int64_t M, const memory::desc& weights_md,
                                                  bool allow_empty = false) const {
-    const auto& eng = CpuEngine();
+    return dnnl::matmul::primitive_desc(OpDesc(M, weights_md), Attr(), CpuEngine(), allow_empty);
+  }
+  // At the implementation `options` select.
+  dnnl::matmul::primitive_desc MakePrimitiveDesc(int64_t M, const memory::desc& weights_md,
+                                                 const PlanOptions& options) const {
+    const dnnl::matmul::desc desc = OpDesc(M, weights_md);
+    return SelectImplementation<dnnl::matmul::primitive_desc>(desc, Attr(), options);
+  }
+
+  dnnl::matmul::desc OpDesc(int64_t M, const memory::desc& weights_md) const {
     memory::desc src({M, p_.K}, ToDnnl(p_.x_dtype), tag::ab);
     memory::desc dst({M, p_.N}, p_.quantized_output ? ToDnnl(p_.y_dtype) : dt::f32, tag::ab);
+    return p_.has_bias ? dnnl::matmul::desc(src, weights_md,
+                                            memory::desc({1, p_.N}, dt::f32, tag::ab), dst)
+                       : dnnl::matmul::desc(src, weights_md, dst);
+  }
+
+  dnnl::primitive_attr Attr() const {
     dnnl::primitive_attr attr;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
     attr.set_output_scales(p_.output_scales.size() > 1 ? 1 << 1 : 0, p_.output_scales);
@@ -154,17 +171,33 @@ class QGemmKernel final : public Kernel {
       ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
       attr.set_post_ops(ops);
     }
-    auto desc = p_.has_bias
-                    ? dnnl::matmul::desc(src, weights_md, memory::desc({1, p_.N}, dt::f32, tag::ab), dst)
-                    : dnnl::matmul::desc(src, weights_md, dst);
-    return dnnl::matmul::primitive_desc(desc, attr, eng, allow_empty);
+    return attr;
+  }
+
+  // The weights reordered into `md`: packed on first request, shared afterwards.
+  std::shared_ptr<const memory> PackedWeights(const memory::desc& md) const {
+    absl::MutexLock lock(&mu_);
+    for (const auto& packed : packed_) {
+      if (packed->get_desc() == md) return packed;
+    }
+    const auto& eng = CpuEngine();
+    memory user(plain_weights_md_, eng, const_cast<void*>(plain_weights_->data()));
+    auto packed = std::make_shared<memory>(md, eng);
+    dnnl::stream s(eng);
+    dnnl::reorder(user, *packed).execute(s, user, *packed);
+    s.wait();
+    packed_.push_back(packed);
+    return packed;
   }
 
   const QGemmParams p_;
-  std::shared_ptr<const memory> weights_;  // packed at load
-  std::shared_ptr<const memory> bias_;     // accumulator-domain f32 bias, or null
-  std::shared_ptr<const Tensor> plain_weights_;  // for plans that need another layout
+  std::shared_ptr<const memory> bias_;           // accumulator-domain f32 bias, or null
+  std::shared_ptr<const Tensor> plain_weights_;  // the file's layout, for packing
   memory::desc plain_weights_md_;
+  memory::desc load_packing_md_;  // the layout packed at load (oneDNN's choice for M = 1)
+  mutable absl::Mutex mu_;
+  // Packings of the weights, one per layout a plan's implementation reads (usually 1-2).
+  mutable std::vector<std::shared_ptr<const memory>> packed_ ABSL_GUARDED_BY(mu_);
 };
 
 absl::StatusOr<BuiltKernel> BuildQGemm(const ir::Node& node, const ir::Graph& graph) {

@@ -29,6 +29,9 @@ ABSL_FLAG(int, iters, 50, "timed runs");
 ABSL_FLAG(int, warmup, 5, "untimed runs first (plans are built on the first)");
 ABSL_FLAG(int, seed, 1, "seed of the N(0,1) float inputs (integer inputs are zeros)");
 ABSL_FLAG(bool, profile, false, "also print per-step timings (stderr)");
+ABSL_FLAG(bool, tune_kernels, true,
+          "time oneDNN's candidate implementations per layer at plan time, keep the fastest "
+          "(false: oneDNN's first choice)");
 ABSL_FLAG(double, peak_gops_per_thread, 850,
           "int8 peak of one core, for --profile's %-of-peak column (../shared/bench/RESULTS.md: "
           "oneDNN u8s8 2048^3 matmul, ~850 GOPS per core on the AVX-512 VNNI machine)");
@@ -103,6 +106,7 @@ int main(int argc, char** argv) {
   const std::string path = args[1];
   q8::engine::LoadOptions options;
   options.threads = absl::GetFlag(FLAGS_threads);
+  options.tune_kernels = absl::GetFlag(FLAGS_tune_kernels);
   auto model = q8::engine::LoadModel(path, options);
   if (!model.ok()) {
     std::fprintf(stderr, "error: %s\n", std::string(model.status().message()).c_str());

@@ -1,0 +1,171 @@
+#include "engine/kernels/impl_selection.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+#include <set>
+#include <string>
+
+namespace q8::engine::dnnl_backend {
+namespace {
+
+using dnnl::memory;
+using dt = memory::data_type;
+using tag = memory::format_tag;
+
+TEST(PickFastestTest, KeepsOneDnnsChoiceUnlessAnotherIsClearlyFaster) {
+  const std::vector<double> seconds{1.00, 0.97, 1.20};
+  auto time = [&](int i) { return seconds[i]; };
+  EXPECT_EQ(impl_selection::PickFastest({0, 1, 2}, time, 0.05), 0) << "3% is noise";
+  EXPECT_EQ(impl_selection::PickFastest({0, 1, 2}, time, 0.02), 1);
+}
+
+TEST(PickFastestTest, PicksTheFastestOfMany) {
+  const std::vector<double> seconds{1.0, 0.6, 0.3, 0.5};
+  EXPECT_EQ(impl_selection::PickFastest({0, 1, 2, 3}, [&](int i) { return seconds[i]; }), 2);
+}
+
+TEST(PickFastestTest, SkipsUnusableImplementations) {
+  const double x = impl_selection::kUnusable;
+  const std::vector<double> seconds{x, 1.0, x, 0.98};
+  auto time = [&](int i) { return seconds[i]; };
+  EXPECT_EQ(impl_selection::PickFastest({0, 1, 2, 3}, time), 1)
+      << "the first usable one stands in for oneDNN's choice";
+  EXPECT_EQ(impl_selection::PickFastest({0, 2}, time), -1);
+}
+
+// A small int8 1×1 convolution, channels-last, as the engine plans them.
+struct Conv {
+  memory::desc src{{1, 32, 14, 14}, dt::u8, tag::nhwc};
+  memory::desc weights{{16, 32, 1, 1}, dt::s8, tag::any};
+  memory::desc bias{{16}, dt::f32, tag::a};
+  memory::desc dst{{1, 16, 14, 14}, dt::s32, tag::nhwc};
+  dnnl::convolution_forward::desc desc{dnnl::prop_kind::forward_inference,
+                                       dnnl::algorithm::convolution_direct,
+                                       src,
+                                       weights,
+                                       bias,
+                                       dst,
+                                       {1, 1},
+                                       {0, 0},
+                                       {0, 0}};
+  dnnl::primitive_attr attr;
+};
+
+std::vector<std::string> Names(const std::vector<dnnl::convolution_forward::primitive_desc>& pds) {
+  std::vector<std::string> names;
+  for (const auto& pd : pds) names.push_back(pd.impl_info_str());
+  return names;
+}
+
+// Regression: candidates were once re-reached with fresh iterators, which return the
+// cached implementation once a primitive of the same desc exists, so every "candidate"
+// was oneDNN's first choice and tuning never changed anything.
+TEST(CandidateImplementationsTest, DistinctAndStableOnceAPrimitiveIsCached) {
+  Conv c;
+  const auto before =
+      CandidateImplementations<dnnl::convolution_forward::primitive_desc>(c.desc, c.attr);
+  ASSERT_GE(before.size(), 2u) << "int8 convolutions have several x86 implementations";
+  const std::vector<std::string> names = Names(before);
+  EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), names.size());
+  for (const std::string& n : names) EXPECT_NE(n.rfind("ref", 0), 0u) << n;
+  EXPECT_EQ(names.front(),
+            dnnl::convolution_forward::primitive_desc(c.desc, c.attr, CpuEngine()).impl_info_str());
+  for (const auto& pd : before) dnnl::primitive p(pd);  // now in the primitive cache
+  EXPECT_EQ(
+      Names(CandidateImplementations<dnnl::convolution_forward::primitive_desc>(c.desc, c.attr)),
+      names);
+}
+
+// Every candidate computes the same convolution: what the tuner picks changes speed only.
+TEST(CandidateImplementationsTest, EveryCandidateComputesTheSameResult) {
+  Conv c;
+  std::mt19937 rng(7);
+  std::vector<uint8_t> x(1 * 32 * 14 * 14);
+  std::vector<int8_t> w(16 * 32);
+  std::vector<float> b(16);
+  for (auto& v : x) v = static_cast<uint8_t>(rng() % 256);
+  for (auto& v : w) v = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
+  for (auto& v : b) v = static_cast<float>(static_cast<int>(rng() % 2001) - 1000);
+  const auto& eng = CpuEngine();
+  dnnl::stream s(eng);
+  std::vector<int32_t> reference;
+  for (const auto& pd :
+       CandidateImplementations<dnnl::convolution_forward::primitive_desc>(c.desc, c.attr)) {
+    memory plain_w({{16, 32, 1, 1}, dt::s8, tag::oihw}, eng, w.data());
+    memory packed_w(pd.weights_desc(), eng);
+    dnnl::reorder(plain_w, packed_w).execute(s, plain_w, packed_w);
+    memory src(c.src, eng, x.data()), bias(c.bias, eng, b.data());
+    std::vector<int32_t> y(16 * 14 * 14);
+    memory dst(c.dst, eng, y.data());
+    memory scratch(pd.scratchpad_desc(), eng);
+    dnnl::convolution_forward(pd).execute(s, {{DNNL_ARG_SRC, src},
+                                              {DNNL_ARG_WEIGHTS, packed_w},
+                                              {DNNL_ARG_BIAS, bias},
+                                              {DNNL_ARG_DST, dst},
+                                              {DNNL_ARG_SCRATCHPAD, scratch}});
+    s.wait();
+    if (reference.empty()) {
+      reference = y;
+    } else {
+      EXPECT_EQ(y, reference) << pd.impl_info_str();
+    }
+  }
+}
+
+TEST(SelectImplementationTest, WithoutTuningItIsOneDnnsFirstChoice) {
+  Conv c;
+  const auto pd = SelectImplementation<dnnl::convolution_forward::primitive_desc>(
+      c.desc, c.attr, PlanOptions{.tune_kernels = false});
+  EXPECT_STREQ(
+      pd.impl_info_str(),
+      dnnl::convolution_forward::primitive_desc(c.desc, c.attr, CpuEngine()).impl_info_str());
+}
+
+TEST(SelectImplementationTest, WithTuningItIsOneOfTheCandidates) {
+  Conv c;
+  const auto pd = SelectImplementation<dnnl::convolution_forward::primitive_desc>(
+      c.desc, c.attr, PlanOptions{.tune_kernels = true});
+  const std::vector<std::string> names =
+      Names(CandidateImplementations<dnnl::convolution_forward::primitive_desc>(c.desc, c.attr));
+  EXPECT_NE(std::find(names.begin(), names.end(), pd.impl_info_str()), names.end());
+}
+
+// Regression: oneDNN 2.6's jit_1x1:avx512_core_amx_int8 writes 12 pixels past the output
+// of a 1×1 convolution on a 6×6 image (person_detect's Conv2d_7_pointwise, 64 → 128
+// channels), corrupting the next tensor of the plan's arena. It is oneDNN's first choice
+// there on AMX machines; it must be detected and passed over.
+TEST(TryImplementationTest, PassesOverAKernelThatWritesOutOfBounds) {
+  memory::desc src({1, 64, 6, 6}, dt::s8, tag::nhwc);
+  memory::desc weights({128, 64, 1, 1}, dt::s8, tag::any);
+  memory::desc bias({128}, dt::f32, tag::a);
+  memory::desc dst({1, 128, 6, 6}, dt::s8, tag::nhwc);
+  const dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference,
+                                             dnnl::algorithm::convolution_direct, src, weights,
+                                             bias, dst, {1, 1}, {0, 0}, {0, 0});
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  attr.set_output_scales(1 << 1, std::vector<float>(128, 0.01f));
+  attr.set_zero_points(DNNL_ARG_DST, 0, {-128});
+  const auto candidates =
+      CandidateImplementations<dnnl::convolution_forward::primitive_desc>(desc, attr);
+  const std::string faulty = "jit_1x1:avx512_core_amx_int8";
+  bool seen = false;
+  for (const auto& pd : candidates) {
+    if (pd.impl_info_str() != faulty) continue;
+    seen = true;
+    EXPECT_EQ(impl_selection::TryImplementation(pd, /*timed=*/false), impl_selection::kUnusable);
+  }
+  for (bool tune : {false, true}) {
+    const auto chosen = SelectImplementation<dnnl::convolution_forward::primitive_desc>(
+        desc, attr, PlanOptions{.tune_kernels = tune});
+    EXPECT_NE(chosen.impl_info_str(), faulty) << "tune=" << tune;
+    EXPECT_NE(impl_selection::TryImplementation(chosen, /*timed=*/false),
+              impl_selection::kUnusable);
+  }
+  if (!seen) GTEST_SKIP() << "no AMX on this CPU: the faulty kernel is not offered";
+}
+
+}  // namespace
+}  // namespace q8::engine::dnnl_backend
