@@ -8,12 +8,15 @@
 //   y_q         = saturate(round_half_even(y / s_y) + z_y)                  (quantized out)
 //
 // In oneDNN 2.x terms: output scale os[oc] = s_x·s_w[oc] / s_y (s_x·s_w[oc] for a float
-// output), f32 bias in the accumulator domain (int32 QLinearConv bias already is), then
+// output), f32 bias in the accumulator domain (an int32 bias — QLinearConv's, or a QDQ
+// bias whose scale is s_x·s_w, see passes::FoldBias — already is, and stays exact), then
 // post-ops on the scaled value, then the dst zero point: ReLU is relu(y)/s_y = relu(y/s_y),
-// Clip(lo, hi) is clip(y/s_y, lo/s_y, hi/s_y) (s_y > 0). Activations are channels-last
-// (nhwc), which oneDNN's VNNI int8 kernels read; a plain input is reordered into the
-// step's workspace first. Weights are packed once, at load, in the layout oneDNN picks
-// (format_tag::any; goihw for grouped / depthwise weights).
+// Clip(lo, hi) is clip(y/s_y, lo/s_y, hi/s_y) (s_y > 0). With a dst zero point the last
+// post-op rounds (AppendRoundBeforeZeroPoint), so that y_q = round(os·acc) + z_y exactly as
+// written above and as TFLite's XNNPACK kernels compute it, rather than round(os·acc + z_y).
+// Activations are channels-last (nhwc), which oneDNN's VNNI int8 kernels read; a plain input is
+// reordered into the step's workspace first. Weights are packed once, at load, in the layout oneDNN
+// picks (format_tag::any; goihw for grouped / depthwise weights).
 //
 // The source zero point: with no padding, Σ (x_q - z_x)·w = Σ x_q·w - z_x·Σ w, so the
 // second term is folded into the bias at load, comp[oc] = -z_x · Σ_{ic,k} w_q[oc,ic,k],
@@ -245,6 +248,7 @@ class QConvKernel final : public Kernel {
     } else if (p_.activation == Activation::kClip) {
       ops.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, p_.clip_lo, p_.clip_hi);
     }
+    AppendRoundBeforeZeroPoint(p_.y_dtype, p_.y_zero_point, ops);
     attr.set_post_ops(ops);
     return dnnl::convolution_forward::primitive_desc(ConvDesc(src, weights, &bias, dst, s.window),
                                                      attr, CpuEngine());

@@ -42,4 +42,12 @@ std::unique_ptr<Step> MakeSrcDstStep(dnnl::primitive primitive, const dnnl::memo
 // A primitive attribute with the user scratchpad mode every kernel here uses.
 dnnl::primitive_attr UserScratchpadAttr();
 
+// For an int8/uint8 output with zero point z_y != 0: appends eltwise_round (half to even) to
+// `ops`. oneDNN 2.x adds the dst zero point to the float result and then rounds once,
+// round(v + z_y); the quantization this engine implements (and TFLite's kernels) is
+// round(v) + z_y. The two differ when v lies within float precision of a tie, where v + z_y
+// rounds onto (or off) the tie: rare (about 1 in 10^5 elements) but a one-unit difference
+// that deep networks then amplify. Rounding first makes the zero-point add exact.
+void AppendRoundBeforeZeroPoint(DType y_dtype, int32_t y_zero_point, dnnl::post_ops& ops);
+
 }  // namespace q8::engine::dnnl_backend

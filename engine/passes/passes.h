@@ -56,6 +56,16 @@ absl::Status FoldQdqAdd(ir::Graph& graph);
 //        ⇒  x_q ─ q8.QPool(pool = op, requantize s_x/s_y) ─► y_q
 absl::Status FoldQdqPool(ir::Graph& graph);
 
+// The chains the TFLite importer marks quant_arithmetic = "tflite" → TFLite's own integer
+// kernels (fold_tflite_int8.cc; arithmetic in quant/tflite_arith.h). Runs before FoldQdqAdd
+// and FoldQdqPool, which would otherwise take the marked Add and pools:
+//
+//   DQ(a), DQ(b) ─ Add | Sub | Mul ─[Relu | Clip]─ Q   ⇒  q8.TfliteAdd | q8.TfliteMul
+//   DQ(x) ─ AveragePool ─[Relu | Clip]─ Q            ⇒  q8.TfliteAveragePool
+//   DQ(x) ─ GlobalAveragePool ─ Q                     ⇒  q8.TfliteMean
+//   DQ(x) ─ Identity ─ Q                              ⇒  q8.TfliteRequantize
+absl::Status FoldTfliteInt8(ir::Graph& graph);
+
 // Evaluates, once at load, every node whose inputs are all constants (Shape-only
 // subgraphs, constant arithmetic), with the same kernels the model runs, and replaces its
 // outputs by constants (fold_constants.cc).
