@@ -12,7 +12,7 @@
 //  - CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED (oneDNN int8 primitives): the int32 bias
 //    added to the accumulator as an integer, y_q = round_half_even(acc · fl(fl(s_x·s_w)/s_y))
 //    + z_y with the rounding before the zero point (passes::FoldBias,
-//    AppendRoundBeforeZeroPoint). Exact.
+//    AppendDstZeroPoint). Exact.
 //  - ADD, SUB (fixed point, round half up), MUL, MEAN (float scale, round half to even),
 //    AVERAGE_POOL_2D (integer average, round half away from zero), int8 → int8 QUANTIZE
 //    (8-bit multiplier): the importer marks their float ops quant_arithmetic = "tflite"

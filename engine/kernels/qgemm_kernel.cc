@@ -9,9 +9,9 @@
 // output), bias in the accumulator domain b[n] / (s_x·s_w[n]) (oneDNN adds int8 bias before
 // the output scale), ReLU as an eltwise post-op (relu(v)/s_y = relu(v/s_y) since s_y > 0),
 // src and dst zero points as zero-point attributes, with a rounding post-op before the dst
-// zero point (AppendRoundBeforeZeroPoint: y_q = round(v) + z_y, not round(v + z_y)); an
-// int32 bias (passes::FoldBias) is the accumulator-domain bias itself. Weights are reordered once,
-// at load, into the layout oneDNN picks (format_tag::any).
+// zero point (AppendRoundBeforeZeroPoint: y_q = round(v) + z_y, not oneDNN's round(v + z_y));
+// an int32 bias (passes::FoldBias) is the accumulator-domain bias itself. Weights are reordered
+// once, at load, into the layout oneDNN picks (format_tag::any).
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "engine/kernels/kernel_util.h"
@@ -143,6 +143,9 @@ class QGemmKernel final : public Kernel {
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
     attr.set_output_scales(p_.output_scales.size() > 1 ? 1 << 1 : 0, p_.output_scales);
     if (p_.x_zero_point != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {p_.x_zero_point});
+    // The dst zero point stays an attribute here (matmul kernels take it); the rounding
+    // post-op before it makes its add exact. As post-ops (AppendDstZeroPoint), it gives wrong
+    // results after gelu_erf on oneDNN 2.6's brgemm matmul (bert_layer_qdq's FFN).
     if (p_.quantized_output && p_.y_zero_point != 0) {
       attr.set_zero_points(DNNL_ARG_DST, 0, {p_.y_zero_point});
     }

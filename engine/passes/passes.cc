@@ -134,6 +134,7 @@ absl::Status RunPasses(ir::Graph& graph) {
   if (auto s = FoldQdqPool(graph); !s.ok()) return s;
   if (auto s = FoldDequantizeEpilogue(graph); !s.ok()) return s;
   if (auto s = EliminateIdentity(graph); !s.ok()) return s;
+  if (auto s = UnsignedConvActivations(graph); !s.ok()) return s;
   RemoveDeadNodes(graph);
   return absl::OkStatus();
 }

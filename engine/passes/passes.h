@@ -89,6 +89,11 @@ absl::Status FoldQdqMatMulAct(ir::Graph& graph);
 // (fold_dynamic_quant_matmul.cc).
 absl::Status FoldDynamicQuantMatMul(ir::Graph& graph);
 
+// An int8 activation read only by int8 convolutions / matrix products, and written by one,
+// is stored as uint8 shifted by 128 (unsigned_conv_activations.cc): exact, and oneDNN's
+// fastest depthwise kernels read u8 only.
+absl::Status UnsignedConvActivations(ir::Graph& graph);
+
 // Removes nodes none of whose outputs are consumed or graph outputs.
 // Drops Identity nodes by renaming values (eliminate_identity.cc): no copy per run.
 absl::Status EliminateIdentity(ir::Graph& graph);

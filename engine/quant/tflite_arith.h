@@ -16,7 +16,7 @@
 // Convolutions and fully connected layers need nothing here: XNNPACK's
 // round_half_even(float(acc) · fl(fl(s_x·s_w)/s_y)) + z_y is what the oneDNN int8 kernels
 // compute once the bias is added as an integer and the rounding comes before the zero point
-// (passes::FoldBias, AppendRoundBeforeZeroPoint). SOFTMAX, LOGISTIC and TANH run in float in
+// (passes::FoldBias, AppendDstZeroPoint). SOFTMAX, LOGISTIC and TANH run in float in
 // the engine; the interpreter's table lookups differ from them only at exact rounding ties
 // (none in 10^5 probed elements).
 //
