@@ -2,6 +2,8 @@
 //   hello/1/model.tflite = hello_world_float.tflite   (float32 in and out)
 //   hello/2/model.tflite = hello_world_int8.tflite    (int8 in and out, renamed by the converter)
 //   person/1/model.tflite = person_detect.tflite      (int8, no SignatureDef)
+//   unnamed/1/model.tflite = hello_world_int8.tflite with its input and output tensors'
+//                            names emptied, as some converters leave them
 // and one float client request — `dense_input` → `dense_2`, the file's SignatureDef names —
 // works against both hello versions over TF Serving Predict and KServe ModelInfer: for
 // version 2 the server quantizes the float input with the input tensor's scale/zero point
@@ -12,6 +14,7 @@
 // kInterpreterBeyondBound).
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,6 +27,7 @@
 
 #include "client/npy.h"
 #include "q8serve/v1/q8serve.grpc.pb.h"
+#include "tests/common/tflite_patch.h"
 #include "tests/e2e/e2e_helpers.h"
 #include "tests/e2e/server_process.h"
 
@@ -41,11 +45,18 @@ class TfliteE2eTest : public ::testing::Test {
   static void SetUpTestSuite() {
     repo_ = new std::string(
         (fs::temp_directory_path() / ("q8serve-tflite-e2e-" + std::to_string(getpid()))).string());
-    for (const char* dir : {"/hello/1", "/hello/2", "/person/1"})
+    for (const char* dir : {"/hello/1", "/hello/2", "/person/1", "/unnamed/1"})
       fs::create_directories(*repo_ + dir);
     fs::copy_file(TfliteModel("hello_world_float.tflite"), *repo_ + "/hello/1/model.tflite");
     fs::copy_file(TfliteModel("hello_world_int8.tflite"), *repo_ + "/hello/2/model.tflite");
     fs::copy_file(TfliteModel("person_detect.tflite"), *repo_ + "/person/1/model.tflite");
+    {
+      std::ifstream in(TfliteModel("hello_world_int8.tflite"), std::ios::binary);
+      std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      ASSERT_EQ(q8::testing::ClearTensorName(bytes, "serving_default_dense_input:0"), 1);
+      ASSERT_EQ(q8::testing::ClearTensorName(bytes, "StatefulPartitionedCall:0"), 1);
+      std::ofstream(*repo_ + "/unnamed/1/model.tflite", std::ios::binary) << bytes;
+    }
     // Both hello versions serve (the default policy is latest 1), so one test can ask each.
     std::ofstream(*repo_ + "/hello/config.pbtxt") << "version_policy { all {} }\n";
     server_ = new ServerProcess();
@@ -69,9 +80,10 @@ class TfliteE2eTest : public ::testing::Test {
   static std::string FloatBytes(float v) { return std::string(reinterpret_cast<char*>(&v), 4); }
 
   // The same float request, by TF Serving Predict.
-  static std::optional<float> PredictTf(int64_t version, float x) {
+  static std::optional<float> PredictTf(int64_t version, float x,
+                                        const std::string& model = "hello") {
     tensorflow::serving::PredictRequest request;
-    request.mutable_model_spec()->set_name("hello");
+    request.mutable_model_spec()->set_name(model);
     request.mutable_model_spec()->mutable_version()->set_value(version);
     tensorflow::TensorProto& in = (*request.mutable_inputs())["dense_input"];
     in.set_dtype(tensorflow::DT_FLOAT);
@@ -270,6 +282,94 @@ TEST_F(TfliteE2eTest, GetSignatureShowsTfliteTensorsAndQuantization) {
     EXPECT_FALSE(in.quant().per_channel());
     EXPECT_EQ(out.quant().storage_dtype(), "int8");
   }
+}
+
+// Runs q8c with `args`; its stdout and stderr, and its exit code in *code.
+std::string RunQ8c(const std::string& args, int* code) {
+  const std::string binary = q8::testing::EnvOr("Q8C_BIN", "");
+  EXPECT_FALSE(binary.empty()) << "Q8C_BIN is not set (run through ctest)";
+  std::string out;
+  FILE* pipe = popen((binary + " " + args + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return out;
+  char buffer[4096];
+  size_t n = 0;
+  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
+  const int status = pclose(pipe);
+  *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+// A file whose input and output tensors are unnamed: the importer names them input_0 and
+// output_0, the SignatureDef still binds dense_input / dense_2 to them, and GetSignature
+// says the names were generated. The float client's request works as against hello v2.
+TEST_F(TfliteE2eTest, GetSignatureSaysTensorNamesWereGenerated) {
+  q8serve::v1::GetSignatureRequest request;
+  request.set_model_name("unnamed");
+  q8serve::v1::GetSignatureResponse response;
+  grpc::Status status =
+      q8serve::v1::Q8Serve::NewStub(*channel_)->GetSignature(Context().get(), request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message() << "\n" << server_->log();
+  ASSERT_EQ(response.inputs_size(), 1);
+  ASSERT_EQ(response.outputs_size(), 1);
+  for (const auto* b : {&response.inputs(0), &response.outputs(0)}) {
+    EXPECT_TRUE(b->tensor_name_generated()) << b->tensor_name();
+    EXPECT_NE(b->explanation().find("generated by the importer"), std::string::npos)
+        << b->explanation();
+    EXPECT_EQ(b->source(), "model metadata");
+  }
+  EXPECT_EQ(response.inputs(0).logical_name(), "dense_input");
+  EXPECT_EQ(response.inputs(0).tensor_name(), "input_0");
+  EXPECT_EQ(response.outputs(0).logical_name(), "dense_2");
+  EXPECT_EQ(response.outputs(0).tensor_name(), "output_0");
+  EXPECT_EQ(response.inputs(0).conversion(), "quantize");
+
+  // hello v2's own tensors are named in the file.
+  request.set_model_name("hello");
+  request.set_version(2);
+  status =
+      q8serve::v1::Q8Serve::NewStub(*channel_)->GetSignature(Context().get(), request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_FALSE(response.inputs(0).tensor_name_generated());
+  EXPECT_FALSE(response.outputs(0).tensor_name_generated());
+
+  auto unnamed = PredictTf(1, 1.5f, "unnamed");
+  auto named = PredictTf(2, 1.5f);
+  ASSERT_TRUE(unnamed && named);
+  EXPECT_EQ(*unnamed, *named);
+}
+
+// q8c signature against the served .tflite versions: for each logical name, the TFLite
+// tensor, dtypes, the boundary conversion with the tensor's quantization, where the names
+// came from; and, for the unnamed file, that the tensor names were generated.
+TEST_F(TfliteE2eTest, Q8cSignatureShowsTfliteTensorsConversionAndGeneratedNames) {
+  const std::string target = " --target=" + server_->grpc_address() + " --timeout-ms=10000";
+  int code = -1;
+  const std::string v2 = RunQ8c("signature --model=hello --version=2" + target, &code);
+  ASSERT_EQ(code, 0) << v2;
+  for (const char* want :
+       {"signature serving_default", "dense_input", "serving_default_dense_input:0",
+        "quantize float32→int8", "dense_2", "StatefulPartitionedCall:0", "dequantize int8→float32",
+        "model metadata"}) {
+    EXPECT_NE(v2.find(want), std::string::npos) << "missing '" << want << "' in:\n" << v2;
+  }
+  EXPECT_EQ(v2.find("generated by the importer"), std::string::npos) << v2;
+
+  const std::string v1 = RunQ8c("signature --model=hello --version=1" + target, &code);
+  ASSERT_EQ(code, 0) << v1;
+  EXPECT_NE(v1.find("serving_default_dense_input:0"), std::string::npos) << v1;
+  EXPECT_EQ(v1.find("quantize"), std::string::npos) << "the float version converts nothing:\n"
+                                                    << v1;
+
+  const std::string unnamed = RunQ8c("signature --model=unnamed" + target, &code);
+  ASSERT_EQ(code, 0) << unnamed;
+  for (const char* want :
+       {"input_0", "output_0", "the name 'input_0' was generated by the importer",
+        "the name 'output_0' was generated by the importer"}) {
+    EXPECT_NE(unnamed.find(want), std::string::npos) << "missing '" << want << "' in:\n" << unnamed;
+  }
+  const std::string json = RunQ8c("signature --model=unnamed --json" + target, &code);
+  ASSERT_EQ(code, 0) << json;
+  EXPECT_NE(json.find("\"tensor_name_generated\":true"), std::string::npos) << json;
 }
 
 // A full-integer model without a SignatureDef serves its int8 tensors as they are:
