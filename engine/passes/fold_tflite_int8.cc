@@ -62,6 +62,17 @@ bool Accepted(const ir::Graph& g, const ir::Node& q) {
   return sx == sy && zx == zy;
 }
 
+// The static shape of a value when the graph records it (a constant, a graph input, or
+// value_info); nullopt otherwise.
+std::optional<Shape> KnownShape(const ir::Graph& g, const std::string& value) {
+  if (const Tensor* t = g.FindConstant(value)) return t->shape();
+  for (const ir::ValueInfo& in : g.inputs) {
+    if (in.name == value) return in.shape;
+  }
+  if (auto it = g.value_info.find(value); it != g.value_info.end()) return it->second.shape;
+  return std::nullopt;
+}
+
 // Absorbs an optional Relu / constant Clip after `out`, then the per-tensor QuantizeLinear
 // that must follow; sets the fused node's y_scale / y_zero_point inputs (at `y_input`), its
 // act_min / act_max attributes and its output. False (nothing marked) when the chain does
@@ -98,6 +109,9 @@ std::optional<ir::Node> TryFoldBinary(ir::Graph& g, int index, std::vector<bool>
   auto a = MatchPerTensorDq(g, op.Input(0));
   auto b = MatchPerTensorDq(g, op.Input(1));
   if (!a || !b) return std::nullopt;
+  // The integer kernels take equal shapes; a broadcasting op keeps its float form.
+  const auto sa = KnownShape(g, a->q_value), sb = KnownShape(g, b->q_value);
+  if (!sa || !sb || *sa != *sb) return std::nullopt;
   ir::Node q = InternalNode(op.op_type == "Mul" ? "TfliteMul" : "TfliteAdd", op.name);
   if (op.op_type == "Sub") q.attrs["subtract"] = int64_t{1};
   q.inputs = {a->q_value, a->scale, a->zero_point, b->q_value, b->scale, b->zero_point};
