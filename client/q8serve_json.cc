@@ -49,6 +49,7 @@ void WriteBinding(const q8serve::v1::TensorBinding& b, JsonWriter& w) {
   w.Key("source").String(b.source());
   w.Key("conversion").String(b.conversion());
   w.Key("tensor_dtype").String(b.tensor_dtype());
+  w.Key("tensor_name_generated").Bool(b.tensor_name_generated());
   w.EndObject();
 }
 

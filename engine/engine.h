@@ -69,6 +69,9 @@ struct TensorInfo {
   // The float name this tensor stands for, if the importer knows it (quantization tools
   // rename "conv1/Relu:0" to "conv1/Relu_eightbit_dequantize:0"); "" otherwise.
   std::string original_name;
+  // True when the file leaves this tensor unnamed and `name` was made up by the importer
+  // (TFLite: input_<k> / output_<k>, stable for the file); signatures say so.
+  bool name_generated = false;
 };
 
 // One node of the imported graph (before the engine's own rewrites), for graph

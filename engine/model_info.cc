@@ -122,6 +122,7 @@ ModelInfo DescribeGraph(const ir::Graph& g, const std::string& path, const std::
       if (auto o = g.original_names.find(name); o != g.original_names.end()) {
         it->second.original_name = o->second;
       }
+      it->second.name_generated = g.generated_names.count(name) > 0;
     }
     return it->second;
   };

@@ -11,6 +11,7 @@ namespace q8::engine::dnnl_backend {
 void RegisterPadKernel(std::map<std::string, KernelBuilder>& registry);
 void RegisterStridedSliceKernel(std::map<std::string, KernelBuilder>& registry);
 void RegisterSequenceLstmKernel(std::map<std::string, KernelBuilder>& registry);
+void RegisterTfliteInt8Kernels(std::map<std::string, KernelBuilder>& registry);
 
 const std::map<std::string, KernelBuilder>& KernelRegistry() {
   static const auto* registry = [] {
@@ -30,6 +31,7 @@ const std::map<std::string, KernelBuilder>& KernelRegistry() {
     RegisterPadKernel(*r);
     RegisterStridedSliceKernel(*r);
     RegisterSequenceLstmKernel(*r);
+    RegisterTfliteInt8Kernels(*r);
     return r;
   }();
   return *registry;

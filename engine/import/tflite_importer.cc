@@ -364,6 +364,7 @@ absl::StatusOr<ir::Graph> ImportTfliteBytes(const std::string& bytes, const std:
     }
     t.value = tr.Fresh(t.name);
     graph.inputs.push_back(ir::ValueInfo{t.value, t.dtype, t.shape});
+    if (t.file_name.empty()) graph.generated_names.insert(t.value);
   }
 
   // Who reads what, for translators that look ahead (PAD folded into a convolution).
@@ -407,6 +408,7 @@ absl::StatusOr<ir::Graph> ImportTfliteBytes(const std::string& bytes, const std:
       tr.Emit("Identity", {*v}, {name});
     }
     graph.outputs.push_back(ir::ValueInfo{name, t.dtype, t.shape});
+    if (t.file_name.empty()) graph.generated_names.insert(name);
   }
 
   // Types and shapes of the values that hold TFLite tensors, for graph listings.

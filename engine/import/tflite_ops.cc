@@ -6,10 +6,29 @@
 //   w_q ─DQ─┼─ Conv ─[Relu | Clip(0,6)]─ Q ─► y_q        ⇒  q8.QConv (fold_qdq_conv.cc)
 //   b_i32─DQ┘
 //
-// TFLite's integer kernels compute the same affine maps with fixed-point multipliers
-// (y_q = z_y + round(M·acc), M = s_x·s_w/s_y as a 31-bit mantissa and a shift); the engine
-// uses the float multiplier and round-half-even. The two differ only when M·acc lies within
-// float precision of a rounding tie, hence the "within 1 unit" contract.
+// Arithmetic: the reference is the standard TFLite interpreter as ../shared/bench/tflite/run.js
+// runs it, i.e. with its default XNNPACK delegate, and the engine computes what it computes
+// (engine/quant/tflite_arith.h has each formula and how it was established):
+//  - CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED (oneDNN int8 primitives): the int32 bias
+//    added to the accumulator as an integer, y_q = round_half_even(acc · fl(fl(s_x·s_w)/s_y))
+//    + z_y with the rounding before the zero point (passes::FoldBias,
+//    AppendDstZeroPoint). Exact.
+//  - ADD, SUB (fixed point, round half up), MUL, MEAN (float scale, round half to even),
+//    AVERAGE_POOL_2D (integer average, round half away from zero), int8 → int8 QUANTIZE
+//    (8-bit multiplier): the importer marks their float ops quant_arithmetic = "tflite"
+//    (Translator::MarkTfliteArithmetic) and passes::FoldTfliteInt8 gives them TFLite's
+//    integer kernels. Exact.
+//  - MAX_POOL_2D, PAD, RESHAPE, TRANSPOSE, CONCATENATION (shared parameters), STRIDED_SLICE:
+//    move stored values. Exact.
+//  - SOFTMAX, LOGISTIC, TANH: float, rounded half to even once; the interpreter rounds a
+//    table of float values. Equal except within float precision of a rounding tie: at most
+//    one unit, none seen.
+//  - float → int8 QUANTIZE: round_half_even(x / s) (ONNX's QuantizeLinear; XNNPACK uses
+//    x · (1/s)): at most one unit, at near-ties.
+//  - UNIDIRECTIONAL_SEQUENCE_LSTM: the recurrence in float with the states rounded to their
+//    TFLite grids each step (TFLite: fixed-point gates): within one unit.
+// tests/engine/tflite_reference_test.cc checks each model against the interpreter's outputs
+// with exactly these tolerances.
 //
 // Layout: TFLite activations are NHWC; convolutions and pools read the NCHW twin of their
 // input (Translator::NchwValue) and write an NCHW twin, so chains of them need no
@@ -382,7 +401,7 @@ absl::Status TranslateBinary(Translator& tr, const fb::Operator& op, const char*
   if (!ra.ok()) return ra.status();
   if (!rb.ok()) return rb.status();
   const std::string out = tr.FloatOutput(y, act, nchw);
-  tr.Emit(onnx_op, {*ra, *rb}, {out});
+  Translator::MarkTfliteArithmetic(tr.Emit(onnx_op, {*ra, *rb}, {out}));
   return tr.FinishOutput(y, out, act, nchw);
 }
 
@@ -410,7 +429,10 @@ absl::Status TranslateUnary(Translator& tr, const fb::Operator& op, const char* 
   if (onnx_op != nullptr) {
     tr.Emit(onnx_op, {*rx}, {out});
   } else {
-    tr.Emit("Identity", {*rx}, {out});
+    // QUANTIZE: int8 → int8 requantizes with TFLite's own arithmetic; float → int8 is the
+    // QuantizeLinear alone.
+    ir::Node& n = tr.Emit("Identity", {*rx}, {out});
+    if (tr.tensor(x).quant) Translator::MarkTfliteArithmetic(n);
   }
   return tr.FinishOutput(y, out, Act::NONE, nchw);
 }
@@ -483,7 +505,9 @@ absl::Status TranslatePool(Translator& tr, const fb::Operator& op, const char* o
   const Act act = o->fused_activation_function();
   const std::string out = tr.FloatOutput(y, act, true);
   // TFLite's average excludes padding: ONNX count_include_pad = 0 (the default).
-  SetWindow(tr.Emit(onnx_op, {*rx}, {out}), *window);
+  ir::Node& n = tr.Emit(onnx_op, {*rx}, {out});
+  SetWindow(n, *window);
+  Translator::MarkTfliteArithmetic(n);
   return tr.FinishOutput(y, out, act, true);
 }
 
@@ -516,7 +540,7 @@ absl::Status TranslateMean(Translator& tr, const fb::Operator& op) {
   auto rx = tr.RealNchw(x);
   if (!rx.ok()) return rx.status();
   const std::string out = tr.FloatOutput(y, Act::NONE, true);
-  tr.Emit("GlobalAveragePool", {*rx}, {out});
+  Translator::MarkTfliteArithmetic(tr.Emit("GlobalAveragePool", {*rx}, {out}));
   if (auto s = tr.FinishOutput(y, out, Act::NONE, true); !s.ok()) return s;
   if (!keep_dims) {  // [N,C,1,1] holds [N,C] in the same order
     TfTensor& Y = tr.tensor(y);

@@ -72,6 +72,12 @@ class Translator {
   static int Input(const tflite_fb::Operator& op, size_t i);
   static int Output(const tflite_fb::Operator& op, size_t i);
 
+  // Marks a float op of a QDQ chain (Add, Sub, Mul, AveragePool, GlobalAveragePool, the
+  // Identity of an int8 QUANTIZE) as computed with TFLite's integer arithmetic, which
+  // passes::FoldTfliteInt8 then gives it (quant/tflite_arith.h).
+  static void MarkTfliteArithmetic(ir::Node& n) {
+    n.attrs["quant_arithmetic"] = std::string("tflite");
+  }
   // Emits a node named after the operator; returns it for attributes.
   ir::Node& Emit(const std::string& op_type, std::vector<std::string> inputs,
                  std::vector<std::string> outputs, const std::string& domain = "");

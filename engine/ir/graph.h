@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <variant>
@@ -59,6 +60,9 @@ struct Graph {
   // Value → the float name it stands for, when the importer knows it (a renamed quantized
   // tensor, e.g. "conv1/Relu_eightbit_dequantize:0" → "conv1/Relu:0"). Described, not run.
   std::unordered_map<std::string, std::string> original_names;
+  // Values whose names the importer made up because the file has none (TFLite's unnamed
+  // graph inputs / outputs: "input_0", "output_0"). Described, not run.
+  std::set<std::string> generated_names;
   // Free-form key/value metadata of the file (ONNX metadata_props); passes leave it alone.
   std::map<std::string, std::string> metadata;
 

@@ -8,12 +8,15 @@
 //   y_q         = saturate(round_half_even(y / s_y) + z_y)                  (quantized out)
 //
 // In oneDNN 2.x terms: output scale os[oc] = s_x·s_w[oc] / s_y (s_x·s_w[oc] for a float
-// output), f32 bias in the accumulator domain (int32 QLinearConv bias already is), then
-// post-ops on the scaled value, then the dst zero point: ReLU is relu(y)/s_y = relu(y/s_y),
-// Clip(lo, hi) is clip(y/s_y, lo/s_y, hi/s_y) (s_y > 0). Activations are channels-last
-// (nhwc), which oneDNN's VNNI int8 kernels read; a plain input is reordered into the
-// step's workspace first. Weights are packed once, at load, in the layout oneDNN picks
-// (format_tag::any; goihw for grouped / depthwise weights).
+// output), f32 bias in the accumulator domain (an int32 bias — QLinearConv's, or a QDQ
+// bias whose scale is s_x·s_w, see passes::FoldBias — already is, and stays exact), then
+// post-ops on the scaled value: ReLU is relu(y)/s_y = relu(y/s_y), Clip(lo, hi) is
+// clip(y/s_y, lo/s_y, hi/s_y) (s_y > 0); then the dst zero point as the post-ops round and
+// linear(1, z_y) (AppendDstZeroPoint), so that y_q = round(os·acc) + z_y exactly as written
+// above and as TFLite's XNNPACK kernels compute it, and brgemm kernels stay eligible.
+// Activations are channels-last (nhwc), which oneDNN's VNNI int8 kernels read; a plain input is
+// reordered into the step's workspace first. Weights are packed once, at load, in the layout oneDNN
+// picks (format_tag::any; goihw for grouped / depthwise weights).
 //
 // The source zero point: with no padding, Σ (x_q - z_x)·w = Σ x_q·w - z_x·Σ w, so the
 // second term is folded into the bias at load, comp[oc] = -z_x · Σ_{ic,k} w_q[oc,ic,k],
@@ -244,15 +247,13 @@ class QConvKernel final : public Kernel {
     dnnl::primitive_attr attr = UserScratchpadAttr();
     attr.set_output_scales(p_.output_scales.size() > 1 ? 1 << 1 : 0, p_.output_scales);
     if (!fold_zp) attr.set_zero_points(DNNL_ARG_SRC, 0, {p_.x_zero_point});
-    if (p_.y_dtype != DType::kFloat32 && p_.y_zero_point != 0) {
-      attr.set_zero_points(DNNL_ARG_DST, 0, {p_.y_zero_point});
-    }
     dnnl::post_ops ops;
     if (p_.activation == Activation::kRelu) {
       ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
     } else if (p_.activation == Activation::kClip) {
       ops.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, p_.clip_lo, p_.clip_hi);
     }
+    AppendDstZeroPoint(p_.y_dtype, p_.y_zero_point, ops);
     attr.set_post_ops(ops);
     const auto desc = ConvDesc(src, weights, &bias, dst, s.window);
     return SelectImplementation<dnnl::convolution_forward::primitive_desc>(desc, attr, options);

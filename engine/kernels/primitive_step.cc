@@ -32,4 +32,17 @@ dnnl::primitive_attr UserScratchpadAttr() {
   return attr;
 }
 
+void AppendRoundBeforeZeroPoint(DType y_dtype, int32_t y_zero_point, dnnl::post_ops& ops) {
+  if ((y_dtype == DType::kInt8 || y_dtype == DType::kUint8) && y_zero_point != 0) {
+    ops.append_eltwise(1.f, dnnl::algorithm::eltwise_round, 0.f, 0.f);
+  }
+}
+
+void AppendDstZeroPoint(DType y_dtype, int32_t y_zero_point, dnnl::post_ops& ops) {
+  if ((y_dtype == DType::kInt8 || y_dtype == DType::kUint8) && y_zero_point != 0) {
+    ops.append_eltwise(1.f, dnnl::algorithm::eltwise_round, 0.f, 0.f);
+    ops.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f, static_cast<float>(y_zero_point));
+  }
+}
+
 }  // namespace q8::engine::dnnl_backend

@@ -42,4 +42,20 @@ std::unique_ptr<Step> MakeSrcDstStep(dnnl::primitive primitive, const dnnl::memo
 // A primitive attribute with the user scratchpad mode every kernel here uses.
 dnnl::primitive_attr UserScratchpadAttr();
 
+// The destination zero point z_y of an int8/uint8 output, exactly: y_q = round(v) + z_y.
+// oneDNN 2.x's dst zero-point attribute adds z_y to the float result and rounds once,
+// round(v + z_y); the two differ when v lies within float precision of a tie, where v + z_y
+// rounds onto (or off) the tie: rare (about 1 element in 10^5) but a one-unit difference
+// that deep networks amplify (TFLite's kernels, like this engine's definition, round first).
+// Nothing is appended for z_y = 0 or a float output.
+//
+// AppendRoundBeforeZeroPoint: the last post-op rounds (half to even); the caller keeps the
+// zero-point attribute, whose add is then exact.
+void AppendRoundBeforeZeroPoint(DType y_dtype, int32_t y_zero_point, dnnl::post_ops& ops);
+// AppendDstZeroPoint: round, then linear(1, z_y), in place of the attribute (the conversion
+// to the storage type saturates). For convolutions: oneDNN 2.6's brgemm convolutions refuse
+// a dst zero-point attribute, so a TFLite int8 ReLU6 layer (z_y = -128) fell back to older,
+// slower kernels.
+void AppendDstZeroPoint(DType y_dtype, int32_t y_zero_point, dnnl::post_ops& ops);
+
 }  // namespace q8::engine::dnnl_backend

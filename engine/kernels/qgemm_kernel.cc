@@ -8,14 +8,18 @@
 // In oneDNN 2.x attributes: output scale os[n] = s_x·s_w[n] / s_y (or s_x·s_w[n] for a float
 // output), bias in the accumulator domain b[n] / (s_x·s_w[n]) (oneDNN adds int8 bias before
 // the output scale), ReLU as an eltwise post-op (relu(v)/s_y = relu(v/s_y) since s_y > 0),
-// src and dst zero points as zero-point attributes. Weights are reordered once, at load,
-// into the layout oneDNN picks (format_tag::any); a plan whose implementation (chosen per
-// shape, kernels/impl_selection.h) reads another layout packs once more, shared afterwards.
+// src and dst zero points as zero-point attributes, with a rounding post-op before the dst
+// zero point (AppendRoundBeforeZeroPoint: y_q = round(v) + z_y, not oneDNN's round(v + z_y));
+// an int32 bias (passes::FoldBias) is the accumulator-domain bias itself. Weights are reordered
+// once, at load, into the layout oneDNN picks (format_tag::any); a plan whose implementation
+// (chosen per shape, kernels/impl_selection.h) reads another layout packs once more, shared
+// afterwards.
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "engine/kernels/impl_selection.h"
 #include "engine/kernels/kernel_util.h"
+#include "engine/kernels/primitive_step.h"
 
 namespace q8::engine::dnnl_backend {
 namespace {
@@ -157,20 +161,21 @@ class QGemmKernel final : public Kernel {
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
     attr.set_output_scales(p_.output_scales.size() > 1 ? 1 << 1 : 0, p_.output_scales);
     if (p_.x_zero_point != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {p_.x_zero_point});
+    // The dst zero point stays an attribute here (matmul kernels take it); the rounding
+    // post-op before it makes its add exact. As post-ops (AppendDstZeroPoint), it gives wrong
+    // results after gelu_erf on oneDNN 2.6's brgemm matmul (bert_layer_qdq's FFN).
     if (p_.quantized_output && p_.y_zero_point != 0) {
       attr.set_zero_points(DNNL_ARG_DST, 0, {p_.y_zero_point});
     }
+    dnnl::post_ops ops;
     if (p_.gelu) {
-      dnnl::post_ops ops;
       ops.append_eltwise(1.f, dnnl::algorithm::eltwise_gelu_erf, 0.f, 0.f);
-      if (p_.quantized_output) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f / p_.y_scale, 0.f);
-      attr.set_post_ops(ops);
+      if (p_.quantized_output)
+        ops.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f / p_.y_scale, 0.f);
     }
-    if (p_.relu) {
-      dnnl::post_ops ops;
-      ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
-      attr.set_post_ops(ops);
-    }
+    if (p_.relu) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+    if (p_.quantized_output) AppendRoundBeforeZeroPoint(p_.y_dtype, p_.y_zero_point, ops);
+    attr.set_post_ops(ops);
     return attr;
   }
 
@@ -264,12 +269,18 @@ absl::StatusOr<BuiltKernel> BuildQGemm(const ir::Node& node, const ir::Graph& gr
   if (!node.Input(8).empty()) {
     auto bias = RequireConstant(node, graph, 8);
     if (!bias.ok()) return bias.status();
-    if ((*bias)->dtype() != DType::kFloat32 || (*bias)->num_elements() != p.N) {
-      return absl::UnimplementedError(absl::StrCat("bias must be float32 with N = ", p.N, " values"));
+    const DType bt = (*bias)->dtype();
+    if ((bt != DType::kFloat32 && bt != DType::kInt32) || (*bias)->num_elements() != p.N) {
+      return absl::UnimplementedError(
+          absl::StrCat("bias must be float32 or int32 with N = ", p.N, " values"));
     }
     p.has_bias = true;
-    bias_acc = FloatValues(**bias);
-    for (int64_t n = 0; n < p.N; ++n) bias_acc[n] /= acc_scale[acc_scale.size() == 1 ? 0 : n];
+    if (bt == DType::kInt32) {  // already in the accumulator domain (passes::FoldBias)
+      for (int32_t v : IntValues(**bias)) bias_acc.push_back(static_cast<float>(v));
+    } else {
+      bias_acc = FloatValues(**bias);
+      for (int64_t n = 0; n < p.N; ++n) bias_acc[n] /= acc_scale[acc_scale.size() == 1 ? 0 : n];
+    }
   }
   memory::desc w_md({p.K, p.N}, dt::s8, trans_b ? tag::ba : tag::ab);
   auto kernel = QGemmKernel::Create(std::move(p), **w, w_md, std::move(bias_acc));

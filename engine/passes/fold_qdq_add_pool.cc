@@ -7,16 +7,6 @@
 namespace q8::engine::passes {
 namespace {
 
-// A DequantizeLinear with constant per-tensor parameters producing `value`.
-std::optional<QdqMatch> MatchPerTensorDq(const ir::Graph& g, const std::string& value) {
-  auto dq = MatchConstParamDq(g, value);
-  if (!dq || g.FindConstant(dq->scale)->num_elements() != 1) return std::nullopt;
-  if (!dq->zero_point.empty() && g.FindConstant(dq->zero_point)->num_elements() != 1) {
-    return std::nullopt;
-  }
-  return dq;
-}
-
 std::optional<ir::Node> TryFoldAdd(ir::Graph& g, int add, std::vector<bool>& erase) {
   const ir::Node& op = g.nodes[add];
   auto a = MatchPerTensorDq(g, op.Input(0));

@@ -6,19 +6,6 @@
 namespace q8::engine::passes {
 namespace {
 
-// The constant bounds of a Clip (opset ≥ 11 inputs, or opset 6 attributes). nullopt when a
-// bound is a runtime input.
-std::optional<std::pair<float, float>> ClipBounds(const ir::Graph& g, const ir::Node& clip) {
-  float bound[2] = {clip.GetFloat("min", -3.402823466e38f), clip.GetFloat("max", 3.402823466e38f)};
-  for (int i = 0; i < 2; ++i) {
-    if (clip.Input(1 + i).empty()) continue;
-    const Tensor* t = g.FindConstant(clip.Input(1 + i));
-    if (!t || t->dtype() != DType::kFloat32 || t->num_elements() != 1) return std::nullopt;
-    bound[i] = t->data_as<float>()[0];
-  }
-  return std::make_pair(bound[0], bound[1]);
-}
-
 // Tries to fold the Conv at node index `conv`; returns the q8.QConv node.
 std::optional<ir::Node> TryFold(ir::Graph& g, int conv, std::vector<bool>& erase) {
   const ir::Node& op = g.nodes[conv];
@@ -41,7 +28,7 @@ std::optional<ir::Node> TryFold(ir::Graph& g, int conv, std::vector<bool>& erase
   // QLinearConv's input order: one kernel serves both forms.
   q.inputs = {x->q_value, x->scale, x->zero_point, w->q_value, w->scale, w->zero_point, "", "", ""};
   if (!op.Input(2).empty()) {
-    auto bias = FoldBiasToFloat(g, op.Input(2));
+    auto bias = FoldBias(g, op.Input(2), x->scale, w->scale);
     if (!bias) return std::nullopt;
     q.inputs[8] = *bias;
   }

@@ -41,7 +41,7 @@ std::optional<ir::Node> TryFold(ir::Graph& g, int mm, std::vector<bool>& erase) 
 
   // Bias: a float constant, or an int32 constant behind a DequantizeLinear (evaluated once).
   if (is_gemm && !op.Input(2).empty()) {
-    auto bias = FoldBiasToFloat(g, op.Input(2));
+    auto bias = FoldBias(g, op.Input(2), x->scale, w->scale);
     if (!bias) return std::nullopt;
     q.inputs[8] = *bias;
   }
@@ -129,10 +129,12 @@ absl::Status RunPasses(ir::Graph& graph) {
   if (auto s = FoldDynamicQuantMatMul(graph); !s.ok()) return s;
   if (auto s = RewriteQLinearMatMul(graph); !s.ok()) return s;
   if (auto s = FoldQdqConv(graph); !s.ok()) return s;
+  if (auto s = FoldTfliteInt8(graph); !s.ok()) return s;
   if (auto s = FoldQdqAdd(graph); !s.ok()) return s;
   if (auto s = FoldQdqPool(graph); !s.ok()) return s;
   if (auto s = FoldDequantizeEpilogue(graph); !s.ok()) return s;
   if (auto s = EliminateIdentity(graph); !s.ok()) return s;
+  if (auto s = UnsignedConvActivations(graph); !s.ok()) return s;
   RemoveDeadNodes(graph);
   return absl::OkStatus();
 }

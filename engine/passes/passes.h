@@ -56,6 +56,16 @@ absl::Status FoldQdqAdd(ir::Graph& graph);
 //        ⇒  x_q ─ q8.QPool(pool = op, requantize s_x/s_y) ─► y_q
 absl::Status FoldQdqPool(ir::Graph& graph);
 
+// The chains the TFLite importer marks quant_arithmetic = "tflite" → TFLite's own integer
+// kernels (fold_tflite_int8.cc; arithmetic in quant/tflite_arith.h). Runs before FoldQdqAdd
+// and FoldQdqPool, which would otherwise take the marked Add and pools:
+//
+//   DQ(a), DQ(b) ─ Add | Sub | Mul ─[Relu | Clip]─ Q   ⇒  q8.TfliteAdd | q8.TfliteMul
+//   DQ(x) ─ AveragePool ─[Relu | Clip]─ Q            ⇒  q8.TfliteAveragePool
+//   DQ(x) ─ GlobalAveragePool ─ Q                     ⇒  q8.TfliteMean
+//   DQ(x) ─ Identity ─ Q                              ⇒  q8.TfliteRequantize
+absl::Status FoldTfliteInt8(ir::Graph& graph);
+
 // Evaluates, once at load, every node whose inputs are all constants (Shape-only
 // subgraphs, constant arithmetic), with the same kernels the model runs, and replaces its
 // outputs by constants (fold_constants.cc).
@@ -78,6 +88,11 @@ absl::Status FoldQdqMatMulAct(ir::Graph& graph);
 // dynamic quantization's Cast → Mul(s_x·s_w) → [Add(b)] → [Relu] fused
 // (fold_dynamic_quant_matmul.cc).
 absl::Status FoldDynamicQuantMatMul(ir::Graph& graph);
+
+// An int8 activation read only by int8 convolutions / matrix products, and written by one,
+// is stored as uint8 shifted by 128 (unsigned_conv_activations.cc): exact, and oneDNN's
+// fastest depthwise kernels read u8 only.
+absl::Status UnsignedConvActivations(ir::Graph& graph);
 
 // Removes nodes none of whose outputs are consumed or graph outputs.
 // Drops Identity nodes by renaming values (eliminate_identity.cc): no copy per run.

@@ -1,5 +1,7 @@
 #include "engine/passes/qdq_match.h"
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 #include "engine/passes/passes.h"
 #include "engine/quant/quant_math.h"
@@ -27,6 +29,28 @@ std::optional<QdqMatch> MatchPerTensorQ(const ir::Graph& g, int index) {
   if (!scale || scale->num_elements() != 1) return std::nullopt;
   if (!q.Input(2).empty() && (!zp || zp->num_elements() != 1)) return std::nullopt;
   return QdqMatch{index, q.Input(0), q.Input(1), q.Input(2)};
+}
+
+std::optional<QdqMatch> MatchPerTensorDq(const ir::Graph& g, const std::string& value) {
+  auto dq = MatchConstParamDq(g, value);
+  if (!dq || g.FindConstant(dq->scale)->num_elements() != 1) return std::nullopt;
+  if (!dq->zero_point.empty() && g.FindConstant(dq->zero_point)->num_elements() != 1) {
+    return std::nullopt;
+  }
+  return dq;
+}
+
+// The constant bounds of a Clip (opset ≥ 11 inputs, or opset 6 attributes). nullopt when a
+// bound is a runtime input.
+std::optional<std::pair<float, float>> ClipBounds(const ir::Graph& g, const ir::Node& clip) {
+  float bound[2] = {clip.GetFloat("min", -3.402823466e38f), clip.GetFloat("max", 3.402823466e38f)};
+  for (int i = 0; i < 2; ++i) {
+    if (clip.Input(1 + i).empty()) continue;
+    const Tensor* t = g.FindConstant(clip.Input(1 + i));
+    if (!t || t->dtype() != DType::kFloat32 || t->num_elements() != 1) return std::nullopt;
+    bound[i] = t->data_as<float>()[0];
+  }
+  return std::make_pair(bound[0], bound[1]);
 }
 
 ir::Node InternalNode(const std::string& op_type, const std::string& name) {
@@ -76,6 +100,34 @@ std::optional<std::string> FoldBiasToFloat(ir::Graph& g, const std::string& valu
   const std::string name = absl::StrCat(value, ":folded");
   g.constants[name] = std::make_shared<const Tensor>(std::move(bf));
   return name;
+}
+
+std::optional<std::string> FoldBias(ir::Graph& g, const std::string& value,
+                                    const std::string& x_scale, const std::string& w_scale) {
+  auto b = MatchConstParamDq(g, value);
+  const Tensor* bq = b ? g.FindConstant(b->q_value) : nullptr;
+  const Tensor* bs = b ? g.FindConstant(b->scale) : nullptr;
+  const Tensor* xs = g.FindConstant(x_scale);
+  const Tensor* ws = g.FindConstant(w_scale);
+  const bool typed = bq && bq->dtype() == DType::kInt32 && bq->shape().size() == 1 && bs &&
+                     bs->dtype() == DType::kFloat32 && xs && xs->dtype() == DType::kFloat32 &&
+                     xs->num_elements() == 1 && ws && ws->dtype() == DType::kFloat32;
+  if (!typed || (!b->zero_point.empty() && !AllZero(g.FindConstant(b->zero_point)))) {
+    return FoldBiasToFloat(g, value);
+  }
+  const int64_t n = bq->num_elements();
+  if ((bs->num_elements() != 1 && bs->num_elements() != n) ||
+      (ws->num_elements() != 1 && ws->num_elements() != n)) {
+    return FoldBiasToFloat(g, value);
+  }
+  for (int64_t c = 0; c < n; ++c) {
+    const float sb = bs->data_as<float>()[bs->num_elements() == 1 ? 0 : c];
+    const float acc =
+        xs->data_as<float>()[0] * ws->data_as<float>()[ws->num_elements() == 1 ? 0 : c];
+    // Converters store s_x·s_w rounded once (float or double product): a few ulp at most.
+    if (std::abs(sb - acc) > 1e-6f * acc) return FoldBiasToFloat(g, value);
+  }
+  return b->q_value;
 }
 
 void EndFusedChain(const ir::Graph& g, int activation, std::string out, size_t y_scale_input,

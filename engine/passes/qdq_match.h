@@ -24,6 +24,11 @@ struct QdqMatch {
 
 // The DequantizeLinear producing `value`, when its parameters are constants.
 std::optional<QdqMatch> MatchConstParamDq(const ir::Graph& g, const std::string& value);
+// A DequantizeLinear with constant per-tensor parameters producing `value`.
+std::optional<QdqMatch> MatchPerTensorDq(const ir::Graph& g, const std::string& value);
+// The constant bounds of a Clip (opset >= 11 inputs, or opset 6 attributes); nullopt when a
+// bound is a runtime input.
+std::optional<std::pair<float, float>> ClipBounds(const ir::Graph& g, const ir::Node& clip);
 // Node `index` when it is a QuantizeLinear with constant per-tensor parameters.
 std::optional<QdqMatch> MatchPerTensorQ(const ir::Graph& g, int index);
 
@@ -40,6 +45,15 @@ int SoleConsumer(const ir::Graph& g, const std::string& value);
 // constant behind a DequantizeLinear, evaluated here once, b = (b_q - b_zp) · b_scale, into a
 // new constant "<value>:folded". nullopt when `value` is neither.
 std::optional<std::string> FoldBiasToFloat(ir::Graph& g, const std::string& value);
+
+// The bias of a fused int8 convolution / matrix product whose input and weights are
+// dequantized with scales `x_scale` (per-tensor) and `w_scale` (per-tensor or per output
+// channel): the int32 constant itself when the bias is DequantizeLinear(b_q, s_b, 0) with
+// s_b[c] = s_x·s_w[c] (to float precision), i.e. already in the accumulator domain. That is
+// how TFLite's kernels (reference and XNNPACK) and ORT's QDQ Conv read a bias: b_q added to
+// the int32 accumulator, exactly, its scale never used. Otherwise FoldBiasToFloat.
+std::optional<std::string> FoldBias(ir::Graph& g, const std::string& value,
+                                    const std::string& x_scale, const std::string& w_scale);
 
 // Ends a fused chain whose last absorbed value is `out`: absorbs node `activation` (a sole
 // consumer of `out` the caller matched, or -1), then a per-tensor QuantizeLinear when it is

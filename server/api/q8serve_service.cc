@@ -33,6 +33,7 @@ void FillBinding(const SignatureTensor& t, q8serve::v1::TensorBinding* out) {
   out->set_source(t.source);
   out->set_conversion(ConversionName(t.conversion));
   out->set_tensor_dtype(std::string(engine::DTypeName(t.info.dtype)));
+  out->set_tensor_name_generated(t.info.name_generated);
 }
 
 absl::StatusOr<std::shared_ptr<const Servable>> FindServable(const ModelRepository& repository,

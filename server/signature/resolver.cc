@@ -322,7 +322,7 @@ absl::Status BindRole(const std::vector<DeclaredTensor>& declared, Role role,
     t.dtype = d.dtype.value_or(t.info.dtype);
     t.shape = d.shape.value_or(t.info.shape);
     t.rule = b->rule;
-    t.explanation = b->why;
+    t.explanation = b->why + GeneratedNameNote(t.info);
     if (t.conversion != Conversion::kNone) {
       absl::StrAppend(&t.explanation, "; clients use ", engine::DTypeName(t.dtype), ", q8serve ",
                       role == Role::kInput ? "quantizes to " : "dequantizes from ",

@@ -53,8 +53,9 @@ TEST(SignatureToJsonTest, KeepsTheOldKeysAndAddsTheNewFields) {
   const JsonValue v = Parse(SignatureToJson(DigitsSignature()));
   EXPECT_EQ(Member(v, "signature_name").text, "serving_default");
   const JsonValue& in = Member(v, "inputs").items.at(0);
-  for (const char* key : {"logical_name", "tensor_name", "dtype", "shape", "quant", "rule",
-                          "explanation", "source", "conversion", "tensor_dtype"}) {
+  for (const char* key :
+       {"logical_name", "tensor_name", "dtype", "shape", "quant", "rule", "explanation", "source",
+        "conversion", "tensor_dtype", "tensor_name_generated"}) {
     Member(in, key);
   }
   EXPECT_EQ(Member(in, "conversion").text, "quantize");

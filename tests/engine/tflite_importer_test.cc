@@ -14,6 +14,7 @@
 
 #include "engine/engine.h"
 #include "tests/common/test_env.h"
+#include "tests/common/tflite_patch.h"
 
 namespace q8::engine {
 namespace {
@@ -48,111 +49,14 @@ class TempModel {
   std::string path_;
 };
 
-// Just enough FlatBuffers reading to find fields to damage in a copy of a file: offsets
-// are little-endian uint32 relative to where they are stored; a table starts with an int32
-// offset back to its vtable ([vtable bytes, table bytes, field offsets...]).
-struct Flat {
-  std::string& b;
-  uint32_t U32(size_t at) const {
-    uint32_t v;
-    std::memcpy(&v, b.data() + at, 4);
-    return v;
-  }
-  // Absolute position of field `index` of the table at `table`, or 0 when absent.
-  size_t Field(size_t table, int index) const {
-    int32_t back;
-    std::memcpy(&back, b.data() + table, 4);
-    const size_t vtable = table - back;
-    uint16_t vlen, off;
-    std::memcpy(&vlen, b.data() + vtable, 2);
-    if (4 + 2 * index >= vlen) return 0;
-    std::memcpy(&off, b.data() + vtable + 4 + 2 * index, 2);
-    return off ? table + off : 0;
-  }
-  size_t Deref(size_t at) const { return at + U32(at); }  // follow an offset
-  // Element i of the vector of tables whose offset field is at `at`.
-  size_t TableAt(size_t at, uint32_t i) const {
-    const size_t vec = Deref(at);
-    return Deref(vec + 4 + 4 * i);
-  }
-  uint32_t Length(size_t at) const { return U32(Deref(at)); }
-};
-// Field indices in the public schema.
-constexpr int kModelSubgraphs = 2, kSubgraphTensors = 0, kTensorShape = 0, kTensorName = 3,
-              kTensorQuantization = 4, kQuantScale = 2,
-              kQuantDimension = 6;  // the details union takes slots 4 and 5
+using q8::testing::Flat;
+using q8::testing::kModelSubgraphs;
+using q8::testing::kQuantDimension;
+using q8::testing::kQuantScale;
+using q8::testing::kSubgraphTensors;
+using q8::testing::kTensorQuantization;
+using q8::testing::kTensorShape;
 
-TEST(TfliteImporterTest, HelloWorldInt8NamesQuantizationAndSignature) {
-  auto info = DescribeModelFile(ModelPath("hello_world_int8"));
-  ASSERT_TRUE(info.ok()) << info.status();
-  EXPECT_EQ(info->format, "tflite");
-  ASSERT_EQ(info->inputs.size(), 1u);
-  ASSERT_EQ(info->outputs.size(), 1u);
-  // The converter's renames, as MANIFEST.md lists them.
-  const TensorInfo& in = info->inputs[0];
-  const TensorInfo& out = info->outputs[0];
-  EXPECT_EQ(in.name, "serving_default_dense_input:0");
-  EXPECT_EQ(out.name, "StatefulPartitionedCall:0");
-  EXPECT_EQ(in.dtype, DType::kInt8);
-  EXPECT_EQ(in.shape, (Shape{1, 1}));
-  ASSERT_TRUE(in.quant.has_value()) << "the int8 boundary must carry its scale / zero point";
-  EXPECT_EQ(in.quant->storage, DType::kInt8);
-  ASSERT_EQ(in.quant->zero_points.size(), 1u);
-  EXPECT_EQ(in.quant->zero_points[0], -128);  // flatc --json of the file
-  ASSERT_TRUE(out.quant.has_value());
-  EXPECT_EQ(out.quant->storage, DType::kInt8);
-  // The SignatureDef (serving_default: dense_input → dense_2) as an embedded declaration,
-  // float32 at the client since the tensors are quantized.
-  ASSERT_TRUE(info->metadata.count("q8serve.signatures"));
-  const std::string& decl = info->metadata.at("q8serve.signatures");
-  EXPECT_THAT(decl, HasSubstr("name: \"serving_default\""));
-  EXPECT_THAT(decl, HasSubstr("inputs { name: \"dense_input\" tensor: "
-                              "\"serving_default_dense_input:0\" dtype: \"float32\" }"));
-  EXPECT_THAT(decl, HasSubstr("outputs { name: \"dense_2\" tensor: \"StatefulPartitionedCall:0\" "
-                              "dtype: \"float32\" }"));
-  EXPECT_THAT(decl, HasSubstr("default_signature: \"serving_default\""));
-}
-
-TEST(TfliteImporterTest, FloatModelDeclaresItsOwnDtypes) {
-  auto info = DescribeModelFile(ModelPath("hello_world_float"));
-  ASSERT_TRUE(info.ok()) << info.status();
-  EXPECT_EQ(info->inputs[0].dtype, DType::kFloat32);
-  EXPECT_FALSE(info->inputs[0].quant.has_value());
-  const std::string& decl = info->metadata.at("q8serve.signatures");
-  EXPECT_THAT(decl, HasSubstr("inputs { name: \"dense_input\" tensor: "
-                              "\"serving_default_dense_input:0\" }"));
-}
-
-TEST(TfliteImporterTest, NchwModelKeepsItsInputLayout) {
-  auto info = DescribeModelFile(ModelPath("mobilenet_v2_quantized_1x3x224x224"));
-  ASSERT_TRUE(info.ok()) << info.status();
-  EXPECT_EQ(info->inputs[0].name, "input.5");
-  EXPECT_EQ(info->inputs[0].shape, (Shape{1, 3, 224, 224}));
-  EXPECT_EQ(info->outputs[0].name, "Xq.1");
-  EXPECT_EQ(info->outputs[0].shape, (Shape{1, 1000}));
-  EXPECT_TRUE(info->inputs[0].quant.has_value());
-  EXPECT_FALSE(info->metadata.count("q8serve.signatures")) << "the file has no SignatureDef";
-}
-
-TEST(TfliteImporterTest, CustomOpsFailWithFileOpIndexNamesAndSupportedOps) {
-  const std::string path = ModelPath("audio_preprocessor_int8");
-  auto model = LoadModel(path);
-  ASSERT_FALSE(model.ok());
-  EXPECT_EQ(model.status().code(), absl::StatusCode::kUnimplemented);
-  const std::string msg(model.status().message());
-  EXPECT_THAT(msg, HasSubstr(path));
-  EXPECT_THAT(msg, HasSubstr("#0 custom op 'SignalWindow'"));
-  EXPECT_THAT(msg, HasSubstr("custom op 'SignalFilterBank'"));
-  EXPECT_THAT(msg, HasSubstr("Supported TFLite builtin ops: "));
-  for (const char* op :
-       {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "UNIDIRECTIONAL_SEQUENCE_LSTM"}) {
-    EXPECT_THAT(msg, HasSubstr(op));
-  }
-}
-
-// person_detect's 1-D bias tensors declare per-channel quantization on axis 3; read as
-// axis 0, with a warning naming each tensor (the BMP test in tflite_reference_test.cc
-// shows the model then works).
 TEST(TfliteImporterTest, OutOfRangeAxisOnOneDimensionalBiasIsReadAsAxisZero) {
   auto info = DescribeModelFile(ModelPath("person_detect"));
   ASSERT_TRUE(info.ok()) << info.status();
@@ -196,27 +100,103 @@ TEST(TfliteImporterTest, ScaleCountMatchingNoAxisIsALoadError) {
 // An unnamed graph input gets the stable name input_0, and the signature says so.
 TEST(TfliteImporterTest, UnnamedInputGetsGeneratedNameInSignature) {
   std::string bytes = ReadBytes(ModelPath("hello_world_int8"));
-  Flat f{bytes};
-  const size_t sg = f.TableAt(f.Field(f.U32(0), kModelSubgraphs), 0);
-  const size_t tensors = f.Field(sg, kSubgraphTensors);
-  bool patched = false;
-  for (uint32_t i = 0; i < f.Length(tensors); ++i) {
-    const size_t name = f.Field(f.TableAt(tensors, i), kTensorName);
-    if (!name) continue;
-    const size_t s = f.Deref(name);
-    if (std::string(bytes.data() + s + 4, f.U32(s)) != "serving_default_dense_input:0") continue;
-    std::memset(&bytes[s], 0, 5);  // an empty string: length 0, then its terminator
-    patched = true;
-  }
-  ASSERT_TRUE(patched);
+  ASSERT_EQ(q8::testing::ClearTensorName(bytes, "serving_default_dense_input:0"), 1);
   TempModel renamed(bytes);
   auto model = LoadModel(renamed.path());
   ASSERT_TRUE(model.ok()) << model.status();
   const ModelInfo& info = (*model)->info();
   EXPECT_EQ(info.inputs[0].name, "input_0");
+  EXPECT_TRUE(info.inputs[0].name_generated);
+  EXPECT_FALSE(info.outputs[0].name_generated);
   EXPECT_THAT(info.metadata.at("q8serve.signatures"),
               HasSubstr("inputs { name: \"dense_input\" tensor: \"input_0\""));
   EXPECT_THAT(info.metadata.at("tflite.generated_names"), HasSubstr("input_0 = input 0"));
+}
+
+// An unnamed graph output likewise gets output_0: in the graph, the SignatureDef's binding
+// (dense_2 → output_0) and the list of generated names; the model still runs under it.
+TEST(TfliteImporterTest, UnnamedOutputGetsGeneratedNameInSignature) {
+  std::string bytes = ReadBytes(ModelPath("hello_world_int8"));
+  ASSERT_EQ(q8::testing::ClearTensorName(bytes, "StatefulPartitionedCall:0"), 1);
+  TempModel renamed(bytes);
+  auto model = LoadModel(renamed.path());
+  ASSERT_TRUE(model.ok()) << model.status();
+  const ModelInfo& info = (*model)->info();
+  ASSERT_EQ(info.outputs.size(), 1u);
+  EXPECT_EQ(info.outputs[0].name, "output_0");
+  EXPECT_TRUE(info.outputs[0].name_generated);
+  EXPECT_EQ(info.outputs[0].dtype, DType::kInt8);
+  EXPECT_TRUE(info.outputs[0].quant.has_value()) << "the output keeps its quantization";
+  EXPECT_EQ(info.inputs[0].name, "serving_default_dense_input:0");
+  EXPECT_FALSE(info.inputs[0].name_generated);
+  EXPECT_THAT(info.metadata.at("q8serve.signatures"),
+              HasSubstr("outputs { name: \"dense_2\" tensor: \"output_0\""));
+  EXPECT_THAT(info.metadata.at("tflite.generated_names"), HasSubstr("output_0 = output 0"));
+  Tensor x(DType::kInt8, {1, 1});
+  RunContext ctx;
+  auto out = (*model)->Run(ctx, {TensorView{x.dtype(), x.shape(), x.data()}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ((*out)[0].shape(), (Shape{1, 1}));
+}
+
+std::string OpModelPath(const std::string& name) {
+  return q8::testing::RequireFile(q8::testing::SourceDir() + "/tests/fixtures/tflite/ops/" + name +
+                                  ".tflite");
+}
+
+int CountOps(const ModelInfo& info, const std::string& op_type) {
+  int n = 0;
+  for (const NodeInfo& node : info.nodes) n += node.op_type == op_type;
+  return n;
+}
+
+// A PAD whose only reader is a convolution becomes that convolution's padding (TFLite pads
+// with the zero point, real 0, which is what convolution padding adds): no Pad node is left,
+// in arith_int8 (PAD → DEPTHWISE_CONV_2D, input zero point 3) nor in MobileNetV2 (17 PADs).
+// tflite_reference_test checks the folded convolutions' outputs bit for bit.
+TEST(TfliteImporterTest, PadBeforeAConvolutionIsFoldedIntoIt) {
+  for (const std::string& path :
+       {OpModelPath("arith_int8"), ModelPath("mobilenet_v2_quantized_1x3x224x224")}) {
+    auto info = DescribeModelFile(path);
+    ASSERT_TRUE(info.ok()) << info.status();
+    EXPECT_EQ(CountOps(*info, "Pad"), 0) << path;
+    EXPECT_GT(CountOps(*info, "Conv"), 0) << path;
+  }
+  // A PAD read by something else stays a q8.Pad (elementwise_int8: PAD → STRIDED_SLICE).
+  auto info = DescribeModelFile(OpModelPath("elementwise_int8"));
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(CountOps(*info, "Pad"), 1);
+}
+
+// MEAN is supported over the spatial axes [1, 2] of a 4-D tensor (XNNPACK's global average
+// pooling in the interpreter); other axes are a load error that says what would do.
+TEST(TfliteImporterTest, MeanOverOtherAxesIsUnimplementedWithTheSupportedAxes) {
+  std::string bytes = ReadBytes(OpModelPath("elementwise_int8"));
+  Flat f{bytes};
+  constexpr int kModelBuffers = 4, kBufferData = 0, kTensorBuffer = 2, kTensorName = 3;
+  const size_t sg = f.TableAt(f.Field(f.U32(0), kModelSubgraphs), 0);
+  const size_t tensors = f.Field(sg, kSubgraphTensors);
+  bool patched = false;
+  for (uint32_t i = 0; i < f.Length(tensors) && !patched; ++i) {
+    const size_t t = f.TableAt(tensors, i);
+    const size_t name = f.Deref(f.Field(t, kTensorName));
+    if (std::string(bytes.data() + name + 4, f.U32(name)) != "mean_axes") continue;
+    const size_t buffer =
+        f.TableAt(f.Field(f.U32(0), kModelBuffers), f.U32(f.Field(t, kTensorBuffer)));
+    const size_t data = f.Deref(f.Field(buffer, kBufferData));
+    ASSERT_EQ(f.U32(data), 8u);  // two int32 axes
+    const int32_t axes[2] = {2, 3};
+    std::memcpy(&bytes[data + 4], axes, 8);
+    patched = true;
+  }
+  ASSERT_TRUE(patched) << "no mean_axes constant found";
+  TempModel changed(bytes);
+  auto model = LoadModel(changed.path());
+  ASSERT_FALSE(model.ok());
+  EXPECT_EQ(model.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(model.status().message(), HasSubstr("operator #6 (MEAN)"));
+  EXPECT_THAT(model.status().message(), HasSubstr("MEAN over axes [2,3]"));
+  EXPECT_THAT(model.status().message(), HasSubstr("supported: the spatial axes [1,2]"));
 }
 
 // Every truncation of a real file is rejected (the Verifier runs before any read).

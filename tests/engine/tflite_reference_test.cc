@@ -49,9 +49,9 @@ struct TfliteCase {
   const char* input;     // graph input name (the TFLite tensor name)
   const char* output;    // graph output name
   int min_int8_kernels;  // convolutions / matrix products on int8 oneDNN primitives
-  // Largest and mean |difference| allowed, in quantization units; see the instantiation.
-  int max_units = 1;
-  double max_mean_units = 1.0;
+  // Largest |difference| allowed, in quantization units: 0 (bit-exact) unless the case says
+  // why not (see the instantiation).
+  int max_units = 0;
   bool argmax = false;  // the top class must agree
   double float_tolerance = 1e-5;
 };
@@ -68,8 +68,9 @@ std::string FileName(std::string name) {
 
 class TfliteReferenceTest : public ::testing::TestWithParam<TfliteCase> {};
 
-// int8 outputs within 1 unit of TFLite's: both compute the same affine maps, TFLite with a
-// fixed-point multiplier, the engine with the float one (see engine/import/tflite_ops.cc).
+// int8 outputs equal to the interpreter's, or within the case's stated units: the engine
+// computes TFLite's own integer requantization (engine/quant/tflite_arith.h, and the
+// rounding rule at the top of engine/import/tflite_ops.cc).
 TEST_P(TfliteReferenceTest, MatchesTfliteInterpreter) {
   const TfliteCase& c = GetParam();
   // "ops/<name>": a model of tests/fixtures/tflite/ops (make_op_models.py); else a shared one.
@@ -104,7 +105,7 @@ TEST_P(TfliteReferenceTest, MatchesTfliteInterpreter) {
     const Tensor& y = (*got)[o];
     ASSERT_EQ(y.dtype(), want.dtype());
     ASSERT_EQ(y.shape(), want.shape());
-    double max_diff = 0, sum_diff = 0;
+    double max_diff = 0;
     std::map<int, int> histogram;  // |difference| → count, for the failure message
     for (int64_t i = 0; i < want.num_elements(); ++i) {
       double a, b;
@@ -114,15 +115,12 @@ TEST_P(TfliteReferenceTest, MatchesTfliteInterpreter) {
         a = y.data_as<float>()[i], b = want.data_as<float>()[i];
       }
       max_diff = std::max(max_diff, std::abs(a - b));
-      sum_diff += std::abs(a - b);
       if (want.dtype() == DType::kInt8) ++histogram[static_cast<int>(std::abs(a - b))];
     }
     std::ostringstream hist;
     for (const auto& [d, n] : histogram) hist << " |d|=" << d << ":" << n;
     if (want.dtype() == DType::kInt8) {
       EXPECT_LE(max_diff, c.max_units) << "int8 outputs, |difference| histogram:" << hist.str();
-      EXPECT_LE(sum_diff / static_cast<double>(want.num_elements()), c.max_mean_units)
-          << hist.str();
     } else {
       // Float outputs: a float model, or a dequantized int8 one (then within its 1-unit
       // contract: the output's own scale, given by c.float_tolerance).
@@ -138,6 +136,19 @@ TEST_P(TfliteReferenceTest, MatchesTfliteInterpreter) {
   }
 }
 
+// The interpreter is TFLite with its default XNNPACK delegate, which runs the convolutions,
+// FCs, ADD/SUB/MUL, MEAN, LOGISTIC and QUANTIZE here; AVERAGE_POOL_2D, SOFTMAX, TANH and the
+// LSTM run on TFLite's builtin kernels (its profile says so). Bit-exact wherever the
+// engine's arithmetic is TFLite's integer arithmetic, which is everywhere except:
+//  - UNIDIRECTIONAL_SEQUENCE_LSTM: the recurrence runs in float (hidden and cell states
+//    rounded to their int8 / int16 grids each step) where TFLite's kernel runs fixed-point
+//    gates: about 6 % of trained_lstm's 560 hidden values differ by one unit; the FC and
+//    SOFTMAX after it then agree within one unit (exactly, on seeds 7 and 8).
+//  - SOFTMAX, LOGISTIC, TANH: float in the engine, a table of float values rounded once in
+//    the interpreter; the two agree except when a value lies within float precision of a
+//    rounding tie (no element of these fixtures, nor of 10^5 probed ones): one unit at most.
+//  - QUANTIZE float → int8: x / s in the engine (ONNX's definition, shared with the server's
+//    boundary conversion), x · (1/s) in XNNPACK: one unit apart at near-ties.
 INSTANTIATE_TEST_SUITE_P(
     TfliteMicroModels, TfliteReferenceTest,
     ::testing::Values(
@@ -147,34 +158,38 @@ INSTANTIATE_TEST_SUITE_P(
                    "StatefulPartitionedCall:0", 3},
         TfliteCase{"hello_world_float", "seed7", "serving_default_dense_input:0",
                    "StatefulPartitionedCall:0", 0},
-        TfliteCase{"micro_speech_quantized", "seed7", "Reshape_1", "labels_softmax", 2},
-        TfliteCase{"micro_speech_quantized", "seed8", "Reshape_1", "labels_softmax", 2},
+        TfliteCase{"hello_world_float", "seed8", "serving_default_dense_input:0",
+                   "StatefulPartitionedCall:0", 0},
+        // Ends in SOFTMAX: within one unit (see above).
+        TfliteCase{"micro_speech_quantized", "seed7", "Reshape_1", "labels_softmax", 2, 1},
+        TfliteCase{"micro_speech_quantized", "seed8", "Reshape_1", "labels_softmax", 2, 1},
+        // The LSTM: within one unit (see above).
         TfliteCase{"trained_lstm_int8", "seed7", "serving_default_fixed_input:0",
-                   "StatefulPartitionedCall:0", 1},
+                   "StatefulPartitionedCall:0", 1, 1},
         TfliteCase{"trained_lstm_int8", "seed8", "serving_default_fixed_input:0",
-                   "StatefulPartitionedCall:0", 1},
-        // MobileNetV2 (52 convolutions, 10 residual adds): not within 1 unit, and no independent
-        // implementation can be. Per layer the engine agrees with the interpreter except at
-        // rounding ties (about 1 element in 10⁵: float32 scale products computed in another
-        // order), but the network amplifies a one-unit difference at one layer into several
-        // at the next (e.g. op 78: input scale 0.032 → output scale 0.014 over 3×3 taps).
-        // TFLite's own two CPU paths show the same: its builtin kernels and its default
-        // XNNPACK delegate differ by up to 24 units on this input's last feature map (tensor
-        // 98), about as much as the engine differs from XNNPACK there (21); measured with
-        // copies of the model cut after that tensor. So: max 8 units, mean under 2, same top
-        // class.
-        TfliteCase{"mobilenet_v2_quantized_1x3x224x224", "seed7", "input.5", "Xq.1", 53, 8, 2.0,
-                   true},
+                   "StatefulPartitionedCall:0", 1, 1},
+        // MobileNetV2 (52 convolutions, 10 residual ADDs, MEAN, FC): bit-exact, at every
+        // layer (checked with copies exposing each op's output). Before the engine took
+        // TFLite's arithmetic it was up to 9 units off here: a one-unit rounding difference in
+        // about 1 element in 10^5 per layer, amplified by the layers after it.
+        TfliteCase{"mobilenet_v2_quantized_1x3x224x224", "seed7", "input.5", "Xq.1", 53, 0, true},
+        TfliteCase{"mobilenet_v2_quantized_1x3x224x224", "seed8", "input.5", "Xq.1", 53, 0, true},
         // The importer's other ops, on models made by make_op_models.py: int8 ADD (RELU) /
-        // SUB / MUL → CONCATENATION → MAX/AVERAGE_POOL_2D → MEAN → SOFTMAX, LOGISTIC →
-        // PAD → STRIDED_SLICE, TANH → TRANSPOSE; and float → QUANTIZE → CONV_2D (SAME,
-        // dilation 2, per-channel, RELU6) → RESHAPE → FULLY_CONNECTED → QUANTIZE
-        // (requantize) → RESHAPE → SQUEEZE → DEQUANTIZE → float, whose float output is
-        // within one step of its last int8 tensor (scale 0.1).
-        TfliteCase{"ops/elementwise_int8", "seed7", nullptr, nullptr, 0},
-        TfliteCase{"ops/elementwise_int8", "seed8", nullptr, nullptr, 0},
-        TfliteCase{"ops/quantize_conv_fc", "seed7", nullptr, nullptr, 2, 1, 1.0, false, 0.1001},
-        TfliteCase{"ops/quantize_conv_fc", "seed8", nullptr, nullptr, 2, 1, 1.0, false, 0.1001}));
+        // SUB / MUL → CONCATENATION → MAX/AVERAGE_POOL_2D → MEAN, SOFTMAX, LOGISTIC → PAD →
+        // STRIDED_SLICE, TANH → TRANSPOSE (within one unit: SOFTMAX, LOGISTIC, TANH); float →
+        // QUANTIZE → CONV_2D (SAME, dilation 2, per-channel, RELU6) → RESHAPE →
+        // FULLY_CONNECTED → QUANTIZE (requantize) → RESHAPE → SQUEEZE → DEQUANTIZE → float
+        // (within one step of its last int8 tensor, scale 0.1: the float QUANTIZE); and
+        // arith_int8, TFLite's requantization at rounding ties (ADD RELU6, SUB, MUL
+        // RELU_N1_TO_1, AVERAGE_POOL_2D, MEAN, int8 QUANTIZE, PAD folded into a
+        // DEPTHWISE_CONV_2D with RELU_N1_TO_1): bit-exact, where float math with round half
+        // to even is off by one on 0.3-25 % of each output.
+        TfliteCase{"ops/elementwise_int8", "seed7", nullptr, nullptr, 0, 1},
+        TfliteCase{"ops/elementwise_int8", "seed8", nullptr, nullptr, 0, 1},
+        TfliteCase{"ops/quantize_conv_fc", "seed7", nullptr, nullptr, 2, 1, false, 0.1001},
+        TfliteCase{"ops/quantize_conv_fc", "seed8", nullptr, nullptr, 2, 1, false, 0.1001},
+        TfliteCase{"ops/arith_int8", "seed7", nullptr, nullptr, 1},
+        TfliteCase{"ops/arith_int8", "seed8", nullptr, nullptr, 1}));
 
 // An 8-bit grayscale BMP's pixels, top row first (BMP stores rows bottom-up, each padded to
 // 4 bytes), as int8 values: the bytes copied unchanged, as TFLite Micro's test does.
