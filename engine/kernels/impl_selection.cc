@@ -6,7 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
-#include <limits>
+#include <random>
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
@@ -16,6 +16,7 @@ namespace q8::engine::dnnl_backend::impl_selection {
 namespace {
 
 using dnnl::memory;
+using dt = memory::data_type;
 
 // Timed executions per candidate after the warm-up; fewer for slow layers, where one run
 // already averages out noise and more would make planning slow.
@@ -26,8 +27,35 @@ constexpr double kSlowRunSeconds = 0.01;
 constexpr size_t kGuardBytes = 64 * 1024;
 constexpr unsigned char kGuard = 0xA5;
 
-// Zero-filled memory for one argument, between two guard zones the primitive must not
-// touch.
+// Seeded random values of `md`'s data type into `n` bytes at `data`: the same bytes for
+// the same (descriptor size, seed), whichever implementation asks.
+void FillRandom(dt type, uint32_t seed, void* data, size_t n) {
+  std::mt19937 rng(seed);
+  switch (type) {
+    case dt::u8:
+    case dt::s8: {
+      auto* p = static_cast<uint8_t*>(data);
+      for (size_t i = 0; i < n; ++i) p[i] = static_cast<uint8_t>(rng());
+      break;
+    }
+    case dt::s32: {
+      auto* p = static_cast<int32_t*>(data);
+      std::uniform_int_distribution<int32_t> d(-1000, 1000);
+      for (size_t i = 0; i < n / sizeof(int32_t); ++i) p[i] = d(rng);
+      break;
+    }
+    case dt::f32: {
+      auto* p = static_cast<float*>(data);
+      std::uniform_real_distribution<float> d(-4.f, 4.f);
+      for (size_t i = 0; i < n / sizeof(float); ++i) p[i] = d(rng);
+      break;
+    }
+    default:
+      std::memset(data, 0, n);
+  }
+}
+
+// Memory for one argument between two guard zones the primitive must not touch.
 class GuardedBuffer {
  public:
   explicit GuardedBuffer(const memory::desc& md)
@@ -35,9 +63,12 @@ class GuardedBuffer {
     // Data 64-byte aligned, as oneDNN's own allocations are.
     const auto base = reinterpret_cast<uintptr_t>(bytes_.data()) + kGuardBytes;
     offset_ = kGuardBytes + ((64 - base % 64) % 64);
-    std::memset(bytes_.data() + offset_, 0, size_);
-    memory_ = memory(md, CpuEngine(), bytes_.data() + offset_);
+    std::memset(data(), 0, size_);
+    memory_ = memory(md, CpuEngine(), data());
   }
+  void* data() { return bytes_.data() + offset_; }
+  const void* data() const { return bytes_.data() + offset_; }
+  size_t size() const { return size_; }
   const memory& get() const { return memory_; }
   bool GuardsIntact() const {
     for (size_t i = 0; i < offset_; ++i) {
@@ -55,51 +86,80 @@ class GuardedBuffer {
   memory memory_;
 };
 
-// Every argument the primitive reads or writes, on zero-filled guarded memory: the
-// operands and scratchpad oneDNN reports (exec_arg_md also covers binary post-op
-// sources), plus run-time zero points and output scales, which it does not report.
+// The plain (row-major) layout of `md`'s dims and type.
+memory::desc PlainDesc(const memory::desc& md) {
+  static constexpr memory::format_tag kPlain[] = {
+      memory::format_tag::a,     memory::format_tag::a,    memory::format_tag::ab,
+      memory::format_tag::abc,   memory::format_tag::abcd, memory::format_tag::abcde,
+      memory::format_tag::abcdef};
+  const memory::dims dims = md.dims();
+  return memory::desc(dims, md.data_type(), kPlain[std::min<size_t>(dims.size(), 6)]);
+}
+
+// Every argument the primitive reads or writes, on guarded memory with seeded random
+// operands: the operands and scratchpad oneDNN reports (exec_arg_md also covers binary
+// post-op sources), plus run-time zero points and output scales, which it does not report.
+// Weights are generated in their plain layout and reordered into the implementation's, so
+// every implementation multiplies by the same logical weights.
 std::unordered_map<int, GuardedBuffer> TrialArguments(const dnnl::primitive_desc& pd) {
   std::unordered_map<int, GuardedBuffer> args;
-  auto add = [&](int arg, const memory::desc& md) {
-    if (md.get_size() > 0) args.emplace(arg, GuardedBuffer(md));
+  auto add = [&](int arg, const memory::desc& md) -> GuardedBuffer* {
+    if (md.get_size() == 0) return nullptr;
+    GuardedBuffer& b = args.emplace(arg, GuardedBuffer(md)).first->second;
+    if (arg != DNNL_ARG_SCRATCHPAD) FillRandom(md.data_type(), arg, b.data(), b.size());
+    return &b;
   };
-  for (int arg : {DNNL_ARG_SRC, DNNL_ARG_SRC_1, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST,
-                  DNNL_ARG_SCRATCHPAD}) {
+  for (int arg : {DNNL_ARG_SRC, DNNL_ARG_SRC_1, DNNL_ARG_BIAS, DNNL_ARG_DST, DNNL_ARG_SCRATCHPAD}) {
     add(arg, pd.query_md(dnnl::query::exec_arg_md, arg));
+  }
+  const memory::desc weights = pd.query_md(dnnl::query::exec_arg_md, DNNL_ARG_WEIGHTS);
+  if (GuardedBuffer* w = add(DNNL_ARG_WEIGHTS, weights)) {
+    const memory::desc plain_md = PlainDesc(weights);
+    std::vector<unsigned char> plain(plain_md.get_size());
+    FillRandom(plain_md.data_type(), DNNL_ARG_WEIGHTS, plain.data(), plain.size());
+    memory from(plain_md, CpuEngine(), plain.data());
+    dnnl::stream s(CpuEngine());
+    dnnl::reorder(from, w->get()).execute(s, from, const_cast<memory&>(w->get()));
+    s.wait();
   }
   const dnnl::primitive_attr attr = pd.get_primitive_attr();
   const dnnl::post_ops ops = attr.get_post_ops();
   for (int i = 0; i < ops.len(); ++i) {
+    // Binary post-ops only: for any other kind, oneDNN 2.6 answers this query with the
+    // bytes of that post-op's parameters read as a memory descriptor (a union member).
+    if (ops.kind(i) != dnnl::primitive::kind::binary) continue;
     const int arg = DNNL_ARG_ATTR_MULTIPLE_POST_OP(i) | DNNL_ARG_SRC_1;
     add(arg, pd.query_md(dnnl::query::exec_arg_md, arg));
   }
-  const memory::desc one_s32({1}, memory::data_type::s32, memory::format_tag::a);
   for (int arg : {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST}) {
     int mask = 0;
     std::vector<int32_t> zero_points;
     attr.get_zero_points(arg, mask, zero_points);
     if (mask == 0 && zero_points.size() == 1 && zero_points[0] == DNNL_RUNTIME_S32_VAL) {
-      add(DNNL_ARG_ATTR_ZERO_POINTS | arg, one_s32);
+      GuardedBuffer* b =
+          add(DNNL_ARG_ATTR_ZERO_POINTS | arg, memory::desc({1}, dt::s32, memory::format_tag::a));
+      *static_cast<int32_t*>(b->data()) = 3;
     }
   }
   int mask = 0;
   std::vector<float> scales;
   attr.get_output_scales(mask, scales);
   if (mask == 0 && scales.size() == 1 && std::isnan(scales[0])) {  // DNNL_RUNTIME_F32_VAL
-    const memory::desc one_f32({1}, memory::data_type::f32, memory::format_tag::a);
-    add(DNNL_ARG_ATTR_OUTPUT_SCALES, one_f32);
-    *static_cast<float*>(args.at(DNNL_ARG_ATTR_OUTPUT_SCALES).get().get_data_handle()) = 1.f;
+    GuardedBuffer* b =
+        add(DNNL_ARG_ATTR_OUTPUT_SCALES, memory::desc({1}, dt::f32, memory::format_tag::a));
+    *static_cast<float*>(b->data()) = 1.f;
   }
   return args;
 }
 
-// "src u8 [1,64,6,6] -> dst s8 [1,128,6,6]": enough to reproduce the problem.
+// "src u8 [1,64,6,6] -> dst s8 [1,128,6,6]": enough to reproduce a problem.
 std::string DescribeShapes(const dnnl::primitive_desc& pd) {
   auto one = [](const memory::desc& md) {
     return absl::StrCat(dnnl_dt2str(static_cast<dnnl_data_type_t>(md.data_type())), " [",
                         absl::StrJoin(md.dims(), ","), "]");
   };
-  return absl::StrCat("src ", one(pd.src_desc()), " -> dst ", one(pd.dst_desc()));
+  return absl::StrCat(dnnl_prim_kind2str(static_cast<dnnl_primitive_kind_t>(pd.get_kind())),
+                      " src ", one(pd.src_desc()), " -> dst ", one(pd.dst_desc()));
 }
 
 const char* ArgName(int arg) {
@@ -115,15 +175,25 @@ const char* ArgName(int arg) {
     case DNNL_ARG_SCRATCHPAD:
       return "scratchpad";
     default:
-      return "an attribute argument";
+      return "attribute argument";
   }
+}
+
+template <typename T>
+bool IntegersAgree(const std::vector<unsigned char>& a, const std::vector<unsigned char>& b) {
+  const T* x = reinterpret_cast<const T*>(a.data());
+  const T* y = reinterpret_cast<const T*>(b.data());
+  for (size_t i = 0; i < a.size() / sizeof(T); ++i) {
+    if (std::abs(static_cast<int64_t>(x[i]) - static_cast<int64_t>(y[i])) > 1) return false;
+  }
+  return true;
 }
 
 }  // namespace
 
 bool IsCandidate(const std::string& impl_name) { return impl_name.rfind("ref", 0) != 0; }
 
-double TryImplementation(const dnnl::primitive_desc& pd, bool timed) {
+TrialResult RunTrial(const dnnl::primitive_desc& pd, bool timed) {
   using clock = std::chrono::steady_clock;
   const dnnl::primitive primitive(pd);  // JIT-compiles; the primitive cache keeps it
   const std::unordered_map<int, GuardedBuffer> buffers = TrialArguments(pd);
@@ -136,23 +206,58 @@ double TryImplementation(const dnnl::primitive_desc& pd, bool timed) {
     stream.wait();
     return std::chrono::duration<double>(clock::now() - start).count();
   };
-  double best = run();  // warm-up: caches, page faults of the fresh buffers
+  TrialResult result;
+  result.seconds = run();  // also the warm-up: caches, page faults of the fresh buffers
   for (const auto& [arg, buffer] : buffers) {
     if (!buffer.GuardsIntact()) {
       spdlog::warn(
-          "oneDNN implementation {} writes outside its {} buffer for this {} ({}; a oneDNN bug); "
-          "using another implementation",
-          pd.impl_info_str(), ArgName(arg),
-          dnnl_prim_kind2str(static_cast<dnnl_primitive_kind_t>(pd.get_kind())),
-          DescribeShapes(pd));
-      return kUnusable;
+          "oneDNN implementation {} writes outside its {} buffer ({}; a oneDNN bug): using "
+          "another implementation",
+          pd.impl_info_str(), ArgName(arg), DescribeShapes(pd));
+      return result;
     }
   }
-  if (!timed) return best;
-  if (best > kSlowRunSeconds) return std::min(best, run());
-  best = std::numeric_limits<double>::infinity();
-  for (int i = 0; i < kTimedRuns; ++i) best = std::min(best, run());
-  return best;
+  result.in_bounds = true;
+  if (auto dst = buffers.find(DNNL_ARG_DST); dst != buffers.end()) {
+    const auto* p = static_cast<const unsigned char*>(dst->second.data());
+    result.dst.assign(p, p + dst->second.size());
+  }
+  if (timed) {
+    if (result.seconds > kSlowRunSeconds) {
+      result.seconds = std::min(result.seconds, run());
+    } else {
+      result.seconds = std::numeric_limits<double>::infinity();
+      for (int i = 0; i < kTimedRuns; ++i) result.seconds = std::min(result.seconds, run());
+    }
+  }
+  return result;
+}
+
+bool OutputsAgree(const memory::desc& dst, const std::vector<unsigned char>& reference,
+                  const std::vector<unsigned char>& candidate) {
+  if (reference.size() != candidate.size()) return false;
+  switch (dst.data_type()) {
+    case dt::u8:
+      return IntegersAgree<uint8_t>(reference, candidate);
+    case dt::s8:
+      return IntegersAgree<int8_t>(reference, candidate);
+    case dt::s32:
+      return IntegersAgree<int32_t>(reference, candidate);
+    case dt::f32: {
+      const float* x = reinterpret_cast<const float*>(reference.data());
+      const float* y = reinterpret_cast<const float*>(candidate.data());
+      const size_t n = reference.size() / sizeof(float);
+      float largest = 0.f;
+      for (size_t i = 0; i < n; ++i) largest = std::max(largest, std::abs(x[i]));
+      const float tolerance = 1e-4f * largest + 1e-6f;
+      for (size_t i = 0; i < n; ++i) {
+        if (!(std::abs(x[i] - y[i]) <= tolerance)) return false;  // NaN disagrees too
+      }
+      return true;
+    }
+    default:
+      return reference == candidate;
+  }
 }
 
 int PickFastest(const std::vector<int>& candidates, const std::function<double(int)>& time,
@@ -172,6 +277,35 @@ int PickFastest(const std::vector<int>& candidates, const std::function<double(i
   }
   if (first < 0) return -1;
   return best_time < first_time * (1.0 - min_gain) ? best : first;
+}
+
+int Select(int n, const std::function<TrialResult(int i, bool timed)>& trial,
+           const std::function<std::string(int i)>& name, const memory::desc& dst, bool tune) {
+  if (!tune) {
+    for (int i = 0; i < n; ++i) {
+      if (trial(i, /*timed=*/false).in_bounds) return i;
+    }
+    return -1;
+  }
+  int reference = -1;
+  std::vector<unsigned char> reference_dst;
+  std::vector<int> indices(n);
+  for (int i = 0; i < n; ++i) indices[i] = i;
+  return PickFastest(indices, [&](int i) {
+    TrialResult r = trial(i, /*timed=*/true);
+    if (!r.in_bounds) return kUnusable;
+    if (reference < 0) {
+      reference = i;
+      reference_dst = std::move(r.dst);
+    } else if (!OutputsAgree(dst, reference_dst, r.dst)) {
+      spdlog::warn(
+          "oneDNN implementation {} computes other results than {} on the same operands: not "
+          "using it",
+          name(i), name(reference));
+      return kUnusable;
+    }
+    return r.seconds;
+  });
 }
 
 }  // namespace q8::engine::dnnl_backend::impl_selection

@@ -11,9 +11,11 @@
 // real shapes, at the plan's thread count, and the fastest is kept. Plans are made once per
 // input shape and cached, so this costs only plan time (about 1 ms per layer).
 //
-// Every implementation a plan may use is first run once on guarded scratch buffers, tuning
-// or not: oneDNN 2.6 has kernels that write past their output for some shapes (see
-// TryImplementation), and such a one is skipped for the next in the list.
+// Trust, but verify. Every implementation a plan may use is first run on guarded buffers,
+// tuning or not: oneDNN 2.6 has kernels that write past their output for some shapes (see
+// RunTrial), and such a one is passed over for the next in the list. And a tuned choice
+// other than oneDNN's own must compute what oneDNN's own computes, on the same seeded
+// random operands, or it is not used: a rarely chosen kernel gets no benefit of the doubt.
 //
 // Thread-safety: stateless; safe to call from concurrent plans.
 #pragma once
@@ -31,23 +33,38 @@ namespace q8::engine::dnnl_backend {
 
 namespace impl_selection {
 
-// At most this many implementations are timed per primitive (oneDNN lists ~3–8 for an
+// At most this many implementations are timed per primitive (oneDNN lists ~3–12 for an
 // int8 convolution on AVX-512 machines, the reference ones last).
 inline constexpr int kMaxCandidates = 6;
 
 // False for implementations never worth timing: reference loops.
 bool IsCandidate(const std::string& impl_name);
 
-// What TryImplementation returns for an implementation that must not be used.
-inline constexpr double kUnusable = std::numeric_limits<double>::infinity();
+// What a trial of one implementation found.
+struct TrialResult {
+  // False when it wrote outside one of its buffers (a logged warning says which): oneDNN
+  // 2.6's jit_1x1:avx512_core_amx_int8 does for 6×6 images, 12 pixels past its output,
+  // which in a plan's arena is the next tensor.
+  bool in_bounds = false;
+  // When timed: the fastest of a few executions after the warm-up, in seconds (the
+  // minimum, because noise on a shared machine only ever adds time).
+  double seconds = std::numeric_limits<double>::infinity();
+  std::vector<unsigned char> dst;  // the output's bytes, laid out as pd.dst_desc()
+};
 
-// Runs the implementation `pd` on zero-filled buffers for every argument it takes, each
-// between guard zones. kUnusable (and a logged warning) when it wrote outside a buffer:
-// oneDNN 2.6's jit_1x1:avx512_core_amx_int8 does for 6×6 images, 12 pixels past its
-// output, which in a plan's arena is the next tensor. Otherwise, when `timed`, its cost:
-// the fastest of a few executions after the warm-up, in seconds (the minimum, because
-// noise on a shared machine only ever adds time); untimed, the warm-up's time.
-double TryImplementation(const dnnl::primitive_desc& pd, bool timed);
+// Runs implementation `pd` on seeded random operands, each buffer between guard zones.
+// Operands depend only on their descriptors and the weights' logical dims (weights are
+// generated plain and reordered into pd's layout), so every implementation of one
+// primitive sees the same numbers and their outputs can be compared.
+TrialResult RunTrial(const dnnl::primitive_desc& pd, bool timed);
+
+// True when `candidate` computes what `reference` computed (outputs laid out as `dst`):
+// integers within 1 (rounding ties), floats within 1e-4 of the largest |reference| value.
+bool OutputsAgree(const dnnl::memory::desc& dst, const std::vector<unsigned char>& reference,
+                  const std::vector<unsigned char>& candidate);
+
+// What `time` returns for an implementation that must not be used.
+inline constexpr double kUnusable = std::numeric_limits<double>::infinity();
 
 // Picks among `candidates` (indices; the first is oneDNN's own choice) given their
 // `time(candidate)`: the first usable one, replaced by the fastest only when that is at
@@ -56,11 +73,12 @@ double TryImplementation(const dnnl::primitive_desc& pd, bool timed);
 int PickFastest(const std::vector<int>& candidates, const std::function<double(int)>& time,
                 double min_gain = 0.05);
 
+// Picks among `trial(i)` for candidates 0..n-1 as SelectImplementation does; see there.
+int Select(int n, const std::function<TrialResult(int i, bool timed)>& trial,
+           const std::function<std::string(int i)>& name, const dnnl::memory::desc& dst, bool tune);
+
 }  // namespace impl_selection
 
-// A primitive descriptor for `desc` and `attr` at the implementation this plan should use.
-// (oneDNN's implementation iterator keeps a pointer to `desc`: it must outlive the call,
-// as a caller's local does; the returned descriptor no longer needs it.)
 // The implementations worth timing for `desc` and `attr`, oneDNN's first choice first, each
 // an independent descriptor, distinct by name, at most kMaxCandidates, no reference ones.
 // One pass over the list: a fresh iterator cannot be trusted to reach the same position
@@ -87,7 +105,9 @@ std::vector<PrimitiveDesc> CandidateImplementations(const OpDesc& desc,
   return candidates;
 }
 
-// A primitive descriptor for `desc` and `attr` at the implementation this plan should use.
+// A primitive descriptor for `desc` and `attr` at the implementation this plan should use:
+// untuned, the first candidate that stays in bounds; tuned, the fastest candidate that stays
+// in bounds and agrees with the first one that does (which stands in for oneDNN's choice).
 // (oneDNN's implementation iterator keeps a pointer to `desc`: it must outlive the call,
 // as a caller's local does; the returned descriptor no longer needs it.)
 template <typename PrimitiveDesc, typename OpDesc>
@@ -95,22 +115,11 @@ PrimitiveDesc SelectImplementation(const OpDesc& desc, const dnnl::primitive_att
                                    const PlanOptions& options) {
   std::vector<PrimitiveDesc> candidates = CandidateImplementations<PrimitiveDesc>(desc, attr);
   if (candidates.empty()) return PrimitiveDesc(desc, attr, CpuEngine());
-  std::vector<int> indices(candidates.size());
-  for (size_t i = 0; i < indices.size(); ++i) indices[i] = static_cast<int>(i);
-  int chosen = -1;
-  if (options.tune_kernels) {
-    chosen = impl_selection::PickFastest(indices, [&](int i) {
-      return impl_selection::TryImplementation(candidates[i], /*timed=*/true);
-    });
-  } else {
-    for (int i : indices) {
-      if (impl_selection::TryImplementation(candidates[i], /*timed=*/false) !=
-          impl_selection::kUnusable) {
-        chosen = i;
-        break;
-      }
-    }
-  }
+  const int chosen = impl_selection::Select(
+      static_cast<int>(candidates.size()),
+      [&](int i, bool timed) { return impl_selection::RunTrial(candidates[i], timed); },
+      [&](int i) { return std::string(candidates[i].impl_info_str()); },
+      candidates.front().dst_desc(), options.tune_kernels);
   return candidates[chosen < 0 ? 0 : chosen];
 }
 
