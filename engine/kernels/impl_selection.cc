@@ -70,6 +70,10 @@ std::unordered_map<int, GuardedBuffer> TrialArguments(const dnnl::primitive_desc
   const dnnl::primitive_attr attr = pd.get_primitive_attr();
   const dnnl::post_ops ops = attr.get_post_ops();
   for (int i = 0; i < ops.len(); ++i) {
+    // Only a binary post-op has a source. Asked about another kind (an eltwise ReLU),
+    // oneDNN 2.6 answers with the post-op's union read as a memory descriptor: ndims is
+    // the bits of its scale 1.0f, and sizing that reads far past it (SIGFPE, or garbage).
+    if (ops.kind(i) != dnnl::primitive::kind::binary) continue;
     const int arg = DNNL_ARG_ATTR_MULTIPLE_POST_OP(i) | DNNL_ARG_SRC_1;
     add(arg, pd.query_md(dnnl::query::exec_arg_md, arg));
   }
