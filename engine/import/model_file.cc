@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "engine/import/graph_checks.h"
 #include "engine/import/graphdef_importer.h"
 #include "engine/import/onnx_importer.h"
 #include "engine/import/tflite_importer.h"
@@ -43,6 +44,9 @@ absl::StatusOr<ImportedModel> ImportModelFile(const std::string& path) {
     if (!absl::EndsWith(path, format.extension)) continue;
     auto graph = format.import(path);
     if (!graph.ok()) return graph.status();
+    if (auto s = CheckImportedGraph(*graph); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat(path, ": ", s.message()));
+    }
     return ImportedModel{*std::move(graph), format.name};
   }
   std::vector<std::string> extensions;

@@ -16,8 +16,10 @@ struct ImportedModel {
   std::string format;  // "onnx", "graphdef" (ModelInfo::format)
 };
 
-// Errors: NOT_FOUND naming the file when it does not exist; UNIMPLEMENTED for an
-// extension no importer handles (listing the supported ones); otherwise the importer's.
+// Every imported graph then passes CheckImportedGraph (graph_checks.h), whatever its
+// format. Errors: NOT_FOUND naming the file when it does not exist; UNIMPLEMENTED for an
+// extension no importer handles (listing the supported ones); otherwise the importer's
+// or the checks', prefixed with the file.
 // Stateless; thread-safe.
 absl::StatusOr<ImportedModel> ImportModelFile(const std::string& path);
 

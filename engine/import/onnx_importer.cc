@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <unordered_set>
 
@@ -36,7 +37,9 @@ void CopyTyped(const Src& src, Tensor& dst) {
   for (int i = 0; i < src.size(); ++i) out[i] = static_cast<Dst>(src[i]);
 }
 
-ir::ValueInfo ValueInfoFromOnnx(const onnx::ValueInfoProto& vi) {
+// A declared type and shape (graph input or output, value_info). A negative dim_value is
+// not a symbolic dim (those are dim_param or no value): it is an error.
+absl::StatusOr<ir::ValueInfo> ValueInfoFromOnnx(const onnx::ValueInfoProto& vi, const char* what) {
   ir::ValueInfo info;
   info.name = vi.name();
   if (!vi.type().has_tensor_type()) return info;
@@ -46,11 +49,53 @@ ir::ValueInfo ValueInfoFromOnnx(const onnx::ValueInfoProto& vi) {
   if (tt.has_shape()) {
     Shape shape;
     for (const auto& dim : tt.shape().dim()) {
+      if (dim.has_dim_value() && dim.dim_value() < 0) {
+        return absl::InvalidArgumentError(absl::StrCat(what, " '", vi.name(), "' declares dim ",
+                                                       shape.size(), " as ", dim.dim_value(),
+                                                       "; dims are >= 0, or symbolic (dim_param)"));
+      }
       shape.push_back(dim.has_dim_value() ? dim.dim_value() : -1);
     }
     info.shape = std::move(shape);
   }
   return info;
+}
+
+// An initializer may also be declared, as a graph input (IR < 4 lists every initializer
+// there) or in value_info. The declaration must describe the data the file holds: an
+// int8 weight declared float32 means the producer of the file and its reader disagree
+// about what the bytes are, and nothing downstream can tell which is right.
+absl::Status CheckDeclaredConstant(const onnx::ValueInfoProto& vi, const Tensor& value,
+                                   const char* what) {
+  if (!vi.type().has_tensor_type()) return absl::OkStatus();
+  const auto& tt = vi.type().tensor_type();
+  const auto declared = DTypeFromOnnx(tt.elem_type());
+  const std::string declared_name =
+      declared.ok() ? DTypeName(*declared)
+                    : onnx::TensorProto::DataType_Name(
+                          static_cast<onnx::TensorProto::DataType>(tt.elem_type()));
+  bool shape_differs = false;
+  if (tt.has_shape()) {
+    shape_differs = tt.shape().dim_size() != static_cast<int>(value.shape().size());
+    for (int d = 0; !shape_differs && d < tt.shape().dim_size(); ++d) {
+      shape_differs = tt.shape().dim(d).has_dim_value() &&
+                      tt.shape().dim(d).dim_value() != value.shape()[static_cast<size_t>(d)];
+    }
+  }
+  if ((tt.elem_type() != 0 && (!declared.ok() || *declared != value.dtype())) || shape_differs) {
+    Shape shape;
+    for (const auto& dim : tt.shape().dim()) {
+      shape.push_back(dim.has_dim_value() ? dim.dim_value() : -1);
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat("initializer '", vi.name(), "' holds ", DTypeName(value.dtype()), " ",
+                     ShapeToString(value.shape()), " but its ", what, " declares ",
+                     tt.elem_type() != 0 ? declared_name : "it", tt.has_shape() ? " " : "",
+                     tt.has_shape() ? ShapeToString(shape) : "",
+                     "; the declaration and the data must agree (re-export the model, or drop the "
+                     "declaration)"));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<ir::Attribute> AttributeFromOnnx(const onnx::AttributeProto& a) {
@@ -116,34 +161,53 @@ absl::StatusOr<Tensor> TensorFromOnnx(const onnx::TensorProto& proto) {
                         absl::StrCat("tensor '", proto.name(), "': ", dtype.status().message()));
   }
   Shape shape(proto.dims().begin(), proto.dims().end());
+  // The element count is checked against the data the file holds before anything is
+  // allocated: dims are whatever the file says, the data is what it has.
+  uint64_t elements = 1;
   for (int64_t d : shape) {
     if (d < 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("tensor '", proto.name(), "' has negative dim ", d));
     }
+    if (d > 0 && elements > std::numeric_limits<uint64_t>::max() / static_cast<uint64_t>(d) /
+                                DTypeSize(*dtype)) {
+      return absl::InvalidArgumentError(absl::StrCat("tensor '", proto.name(), "' has dims ",
+                                                     ShapeToString(shape),
+                                                     " whose byte size overflows 64 bits"));
+    }
+    elements *= static_cast<uint64_t>(d);
+  }
+  if (proto.has_raw_data()) {
+    const uint64_t bytes = elements * DTypeSize(*dtype);
+    if (proto.raw_data().size() != bytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("tensor '", proto.name(), "' of type ", DTypeName(*dtype), " and shape ",
+                       ShapeToString(shape), " needs ", bytes, " bytes of raw_data, has ",
+                       proto.raw_data().size()));
+    }
+  } else {
+    uint64_t have = 0;
+    switch (*dtype) {
+      case DType::kFloat32:
+        have = static_cast<uint64_t>(proto.float_data_size());
+        break;
+      case DType::kInt64:
+        have = static_cast<uint64_t>(proto.int64_data_size());
+        break;
+      default:
+        have = static_cast<uint64_t>(proto.int32_data_size());
+        break;
+    }
+    if (have != elements) {
+      return absl::InvalidArgumentError(absl::StrCat("tensor '", proto.name(), "' of shape ",
+                                                     ShapeToString(shape), " needs ", elements,
+                                                     " values, has ", have));
+    }
   }
   Tensor t(*dtype, shape);
-  const size_t n = static_cast<size_t>(t.num_elements());
   if (proto.has_raw_data()) {
-    if (proto.raw_data().size() != t.byte_size()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "tensor '", proto.name(), "' of type ", DTypeName(*dtype), " and shape ",
-          ShapeToString(shape), " needs ", t.byte_size(), " bytes of raw_data, has ",
-          proto.raw_data().size()));
-    }
-    if (n > 0) std::memcpy(t.data(), proto.raw_data().data(), t.byte_size());
+    if (elements > 0) std::memcpy(t.data(), proto.raw_data().data(), t.byte_size());
     return t;
-  }
-  size_t have = 0;
-  switch (*dtype) {
-    case DType::kFloat32: have = proto.float_data_size(); break;
-    case DType::kInt64: have = proto.int64_data_size(); break;
-    default: have = proto.int32_data_size(); break;
-  }
-  if (have != n) {
-    return absl::InvalidArgumentError(absl::StrCat("tensor '", proto.name(), "' of shape ",
-                                                   ShapeToString(shape), " needs ", n,
-                                                   " values, has ", have));
   }
   switch (*dtype) {
     case DType::kFloat32: CopyTyped<float>(proto.float_data(), t); break;
@@ -158,20 +222,35 @@ absl::StatusOr<Tensor> TensorFromOnnx(const onnx::TensorProto& proto) {
 }
 
 absl::StatusOr<ir::Graph> ImportOnnxBytes(const std::string& bytes, const std::string& path) {
+  if (bytes.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": the file is empty (0 bytes)"));
+  }
   onnx::ModelProto model;
   if (!model.ParseFromString(bytes)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": not a valid ONNX model (protobuf ModelProto parse failed)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": not a valid ONNX model: its ", bytes.size(),
+        " bytes do not parse as a protobuf ModelProto (the file is truncated or corrupt, or "
+        "not ONNX)"));
   }
   if (!model.has_graph()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": ONNX model has no graph"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": ONNX model has no graph (the file is truncated or not an ONNX model)"));
   }
+  bool has_onnx_opset = false;
   for (const auto& opset : model.opset_import()) {
-    if ((opset.domain().empty() || opset.domain() == "ai.onnx") && opset.version() < 10) {
+    if (!opset.domain().empty() && opset.domain() != "ai.onnx") continue;
+    has_onnx_opset = true;
+    if (opset.version() < 10) {
       return absl::UnimplementedError(absl::StrCat(
           path, ": opset ", opset.version(),
           " is older than 10, the first with QuantizeLinear; re-export with opset >= 13"));
     }
+  }
+  if (!has_onnx_opset) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path,
+                     ": the model imports no opset of the ONNX domain (opset_import is empty or "
+                     "lists other domains only; the file may be truncated)"));
   }
   const onnx::GraphProto& g = model.graph();
   ir::Graph graph;
@@ -189,22 +268,48 @@ absl::StatusOr<ir::Graph> ImportOnnxBytes(const std::string& bytes, const std::s
       return absl::Status(t.status().code(),
                           absl::StrCat(path, ": initializer: ", t.status().message()));
     }
+    if (graph.constants.count(init.name())) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": initializer '", init.name(),
+                                                     "' is defined twice; names must be unique"));
+    }
     graph.constants[init.name()] = std::make_shared<const Tensor>(std::move(*t));
   }
   std::unordered_set<std::string> defined;
   for (const auto& [name, _] : graph.constants) defined.insert(name);
   for (const auto& in : g.input()) {
-    if (graph.constants.count(in.name())) continue;  // IR < 4 lists initializers as inputs
-    ir::ValueInfo info = ValueInfoFromOnnx(in);
-    if (info.dtype == DType::kUnknown) {
+    if (auto c = graph.constants.find(in.name()); c != graph.constants.end()) {
+      // IR < 4 lists initializers as inputs too.
+      if (auto s = CheckDeclaredConstant(in, *c->second, "graph input"); !s.ok()) {
+        return absl::Status(s.code(), absl::StrCat(path, ": ", s.message()));
+      }
+      continue;
+    }
+    auto info = ValueInfoFromOnnx(in, "graph input");
+    if (!info.ok()) {
+      return absl::Status(info.status().code(), absl::StrCat(path, ": ", info.status().message()));
+    }
+    if (info->dtype == DType::kUnknown) {
       return absl::UnimplementedError(absl::StrCat(
           path, ": graph input '", in.name(), "' has an unsupported or missing element type"));
     }
-    defined.insert(info.name);
-    graph.inputs.push_back(std::move(info));
+    if (!defined.insert(info->name).second) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": graph input '", in.name(),
+                                                     "' is listed twice; names must be unique"));
+    }
+    graph.inputs.push_back(*std::move(info));
   }
   for (const auto& vi : g.value_info()) {
-    graph.value_info[vi.name()] = ValueInfoFromOnnx(vi);
+    if (auto c = graph.constants.find(vi.name()); c != graph.constants.end()) {
+      if (auto s = CheckDeclaredConstant(vi, *c->second, "value_info"); !s.ok()) {
+        return absl::Status(s.code(), absl::StrCat(path, ": ", s.message()));
+      }
+      continue;
+    }
+    auto info = ValueInfoFromOnnx(vi, "value_info");
+    if (!info.ok()) {
+      return absl::Status(info.status().code(), absl::StrCat(path, ": ", info.status().message()));
+    }
+    graph.value_info[vi.name()] = *std::move(info);
   }
 
   for (int i = 0; i < g.node_size(); ++i) {
@@ -231,8 +336,11 @@ absl::StatusOr<ir::Graph> ImportOnnxBytes(const std::string& bytes, const std::s
       if (n.output_size() != 1) {
         return absl::InvalidArgumentError(absl::StrCat(where(), ": needs exactly one output"));
       }
+      if (!defined.insert(n.output(0)).second) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where(), ": output '", n.output(0), "' is already defined earlier"));
+      }
       graph.constants[n.output(0)] = std::make_shared<const Tensor>(std::move(*value));
-      defined.insert(n.output(0));
       continue;
     }
     ir::Node node;
@@ -249,8 +357,15 @@ absl::StatusOr<ir::Graph> ImportOnnxBytes(const std::string& bytes, const std::s
       }
       node.attrs[a.name()] = std::move(*attr);
     }
+    // Each value has one definition (ONNX graphs are in SSA form): a second one would
+    // leave readers before and after it disagreeing about which they see.
     for (const auto& out : node.outputs) {
-      if (!out.empty()) defined.insert(out);
+      if (!out.empty() && !defined.insert(out).second) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            where(), ": output '", out,
+            "' is already defined by an initializer, a graph input or an earlier node; "
+            "value names must be unique"));
+      }
     }
     graph.nodes.push_back(std::move(node));
   }
@@ -260,7 +375,11 @@ absl::StatusOr<ir::Graph> ImportOnnxBytes(const std::string& bytes, const std::s
       return absl::InvalidArgumentError(absl::StrCat(
           path, ": graph output '", out.name(), "' is not produced by any node"));
     }
-    graph.outputs.push_back(ValueInfoFromOnnx(out));
+    auto info = ValueInfoFromOnnx(out, "graph output");
+    if (!info.ok()) {
+      return absl::Status(info.status().code(), absl::StrCat(path, ": ", info.status().message()));
+    }
+    graph.outputs.push_back(*std::move(info));
   }
   return graph;
 }

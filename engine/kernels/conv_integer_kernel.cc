@@ -9,6 +9,7 @@
 //
 // The fast path is q8.QConv (conv_kernels.cc); this one exists for correctness.
 #include <cmath>
+#include <tuple>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -74,6 +75,7 @@ class ConvIntegerKernel final : public Kernel {
                          w.shape[2], w.shape[3], window->out[0], window->out[1], groups_, *window};
     DType out = DType::kInt32;
     if (quantized_) out = present_[7] ? in[slot[7]].dtype : DType::kUint8;
+    if (auto s = CheckParams(in, slot, x, w, out, xz, wz); !s.ok()) return s;
     const DType xt = x.dtype, wt = w.dtype;
     const int64_t wz_count = present_[wz] ? NumElements(in[slot[wz]].shape) : 1;
     const int64_t ws_count = quantized_ ? NumElements(in[slot[4]].shape) : 1;
@@ -116,6 +118,65 @@ class ConvIntegerKernel final : public Kernel {
   }
 
  private:
+  // The parameters the loops index, given at run time (ONNX's conformance cases feed them
+  // so): scales float32, x's and y's one value, w's 1 or one per output channel; zero
+  // points of their tensor's type, counted likewise; the bias int32 [OC].
+  absl::Status CheckParams(absl::Span<const ValueDesc> in, const std::vector<int>& slot,
+                           const ValueDesc& x, const ValueDesc& w, DType out, int xz,
+                           int wz) const {
+    const int64_t oc = w.shape[0];
+    auto count_error = [&](const char* name, const ValueDesc& v, const std::string& want) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, " has shape ", ShapeToString(v.shape), "; it must have ", want));
+    };
+    auto check_zp = [&](int input, const char* name, const ValueDesc& of, bool per_channel) {
+      if (!present_[input]) return absl::OkStatus();
+      const ValueDesc& z = in[slot[input]];
+      if (z.dtype != of.dtype) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(name, " is ", DTypeName(z.dtype), " but its tensor is ",
+                         DTypeName(of.dtype), "; a zero point has the type of its tensor"));
+      }
+      const int64_t n = NumElements(z.shape);
+      if (z.shape.size() > 1 || (n != 1 && !(per_channel && n == oc))) {
+        return count_error(name, z, per_channel ? absl::StrCat("1 or ", oc, " values") : "1 value");
+      }
+      return absl::OkStatus();
+    };
+    if (auto s = check_zp(xz, "x_zero_point", x, false); !s.ok()) return s;
+    if (auto s = check_zp(wz, "w_zero_point", w, true); !s.ok()) return s;
+    if (!quantized_) return absl::OkStatus();
+    if (out != DType::kUint8 && out != DType::kInt8) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("y_zero_point is ", DTypeName(out), "; zero points are uint8 or int8"));
+    }
+    if (present_[7] && NumElements(in[slot[7]].shape) != 1) {
+      return count_error("y_zero_point", in[slot[7]], "1 value");
+    }
+    for (const auto& [input, name, per_channel] :
+         {std::make_tuple(1, "x_scale", false), std::make_tuple(4, "w_scale", true),
+          std::make_tuple(6, "y_scale", false)}) {
+      const ValueDesc& v = in[slot[input]];
+      if (v.dtype != DType::kFloat32) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(name, " is ", DTypeName(v.dtype), "; scales are float32"));
+      }
+      const int64_t n = NumElements(v.shape);
+      if (v.shape.size() > 1 || (n != 1 && !(per_channel && n == oc))) {
+        return count_error(name, v, per_channel ? absl::StrCat("1 or ", oc, " values") : "1 value");
+      }
+    }
+    if (present_[8]) {
+      const ValueDesc& b = in[slot[8]];
+      if (b.dtype != DType::kInt32 || b.shape.size() != 1 || b.shape[0] != oc) {
+        return absl::InvalidArgumentError(absl::StrCat("bias is ", DTypeName(b.dtype), " ",
+                                                       ShapeToString(b.shape),
+                                                       "; it must be int32 [", oc, "]"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
   static void Accumulate(const IntConvShape& s, const void* x, DType xt, int32_t zx, const void* w,
                          DType wt, const void* zw, DType zw_t, int64_t zw_count, int32_t* acc) {
     const int64_t ocg = s.OC / s.groups;
@@ -166,6 +227,14 @@ absl::StatusOr<BuiltKernel> BuildIntegerConv(const ir::Node& node, const ir::Gra
   if (!window.ok()) return window.status();
   const int64_t groups = node.GetInt("group", 1);
   if (groups < 1) return absl::InvalidArgumentError(absl::StrCat("group ", groups));
+  // Required inputs: x and w; QLinearConv's three scales too (its loops read them).
+  std::vector<size_t> required{0, wi};
+  if (quantized) required.insert(required.end(), {1, 4, 6});
+  for (size_t i : required) {
+    if (node.Input(i).empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("input #", i, " is required"));
+    }
+  }
   BuiltKernel built;
   std::vector<bool> present(quantized ? 9 : 4, false);
   for (size_t i = 0; i < present.size(); ++i) {

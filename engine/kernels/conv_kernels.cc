@@ -316,21 +316,23 @@ absl::StatusOr<BuiltKernel> BuildQConv(const ir::Node& node, const ir::Graph& gr
   if (!x.ok()) return x.status();
   p.x_dtype = x->dtype;
   p.x_zero_point = x->zero_point;
-  auto sw_t = RequireConstant(node, graph, 4);
-  if (!sw_t.ok()) return sw_t.status();
-  const std::vector<float> sw = FloatValues(**sw_t);
+  auto sw_or = ReadScales(node, graph, 4);
+  if (!sw_or.ok()) return sw_or.status();
+  const std::vector<float> sw = *std::move(sw_or);
   if (sw.size() != 1 && static_cast<int64_t>(sw.size()) != p.out_channels) {
     return absl::InvalidArgumentError(absl::StrCat(
         "w_scale has ", sw.size(), " values; expected 1 (per-tensor) or ", p.out_channels,
         " (one per output channel)"));
   }
-  for (float s : sw) {
-    if (!(s > 0.f)) return absl::InvalidArgumentError(absl::StrCat("w_scale has a value ", s));
-  }
   if (!node.Input(5).empty()) {
-    auto zw = RequireConstant(node, graph, 5);
+    DType zw_dtype = DType::kUnknown;
+    auto zw = ReadZeroPoints(node, graph, 5, zw_dtype);
     if (!zw.ok()) return zw.status();
-    for (int32_t z : IntValues(**zw)) {
+    if (zw_dtype != DType::kInt8) {
+      return absl::InvalidArgumentError(absl::StrCat("w_zero_point is ", DTypeName(zw_dtype),
+                                                     "; int8 weights have int8 zero points"));
+    }
+    for (int32_t z : *zw) {
       if (z != 0) return absl::UnimplementedError("int8 weights need zero points of 0");
     }
   }

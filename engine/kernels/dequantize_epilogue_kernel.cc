@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "engine/kernels/kernel_util.h"
+#include "engine/kernels/tensor_quant.h"
 #include "engine/quant/quant_math.h"
 
 namespace q8::engine::dnnl_backend {
@@ -96,24 +97,26 @@ class DequantizeEpilogueKernel final : public Kernel {
 
 absl::StatusOr<BuiltKernel> BuildDequantizeEpilogue(const ir::Node& node, const ir::Graph& graph) {
   EpilogueParams p;
-  auto in_scale = RequireConstant(node, graph, 1);
+  auto in = ReadTensorQuant(node, graph, 1);
+  if (!in.ok()) return in.status();
   auto bias = RequireConstant(node, graph, 3);
-  if (!in_scale.ok()) return in_scale.status();
   if (!bias.ok()) return bias.status();
-  p.in_scale = FloatValues(**in_scale)[0];
-  if (const Tensor* z = graph.FindConstant(node.Input(2))) p.in_zero_point = IntValues(*z)[0];
+  if ((*bias)->dtype() != DType::kFloat32 || (*bias)->num_elements() == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bias '", node.Input(3), "' must be float32 with at least one value, got ",
+                     DTypeName((*bias)->dtype()), " ", ShapeToString((*bias)->shape())));
+  }
+  p.in_scale = in->scale;
+  p.in_zero_point = in->zero_point;
   p.bias = FloatValues(**bias);
   p.relu = node.GetString("activation", "") == "Relu";
   if (!node.Input(4).empty()) {
-    auto out_scale = RequireConstant(node, graph, 4);
-    if (!out_scale.ok()) return out_scale.status();
+    auto out = ReadTensorQuant(node, graph, 4);
+    if (!out.ok()) return out.status();
     p.quantized_output = true;
-    p.out_scale = FloatValues(**out_scale)[0];
-    p.out_dtype = DType::kUint8;
-    if (const Tensor* z = graph.FindConstant(node.Input(5))) {
-      p.out_dtype = z->dtype();
-      p.out_zero_point = IntValues(*z)[0];
-    }
+    p.out_scale = out->scale;
+    p.out_dtype = out->dtype;
+    p.out_zero_point = out->zero_point;
   }
   return BuiltKernel{std::make_unique<DequantizeEpilogueKernel>(std::move(p)), {node.Input(0)}};
 }

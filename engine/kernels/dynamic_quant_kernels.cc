@@ -29,6 +29,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/kernels/impl_selection.h"
 #include "engine/kernels/kernel_util.h"
+#include "engine/kernels/tensor_quant.h"
 #include "engine/quant/quant_math.h"
 
 namespace q8::engine::dnnl_backend {
@@ -233,9 +234,9 @@ absl::StatusOr<BuiltKernel> BuildDynQGemm(const ir::Node& node, const ir::Graph&
   p.relu = node.GetString("activation", "") == "Relu";
   std::vector<std::string> runtime{node.Input(0), node.Input(1), node.Input(2)};
   if (p.scaled) {
-    auto ws = RequireConstant(node, graph, 4);
+    auto ws = ReadScales(node, graph, 4);
     if (!ws.ok()) return ws.status();
-    p.weight_scales = FloatValues(**ws);
+    p.weight_scales = *std::move(ws);
     if (p.weight_scales.size() != 1 && static_cast<int64_t>(p.weight_scales.size()) != p.N) {
       return absl::InvalidArgumentError(absl::StrCat("weight scale has ", p.weight_scales.size(),
                                                      " values; want 1 or N = ", p.N));

@@ -20,6 +20,7 @@
 #include "engine/kernels/impl_selection.h"
 #include "engine/kernels/kernel_util.h"
 #include "engine/kernels/primitive_step.h"
+#include "engine/kernels/tensor_quant.h"
 
 namespace q8::engine::dnnl_backend {
 namespace {
@@ -208,20 +209,21 @@ class QGemmKernel final : public Kernel {
 absl::StatusOr<BuiltKernel> BuildQGemm(const ir::Node& node, const ir::Graph& graph) {
   // Inputs: x_q, x_scale, x_zp, w_q, w_scale, w_zp, y_scale, y_zp, bias (QLinearMatMul's
   // order plus a bias); everything but x_q is a constant.
-  auto x_scale = RequireConstant(node, graph, 1);
+  auto x_scale = ReadScales(node, graph, 1);
+  if (!x_scale.ok()) return x_scale.status();
   auto w = RequireConstant(node, graph, 3);
-  auto w_scale = RequireConstant(node, graph, 4);
-  for (const auto* s : {&x_scale, &w, &w_scale}) {
-    if (!s->ok()) return s->status();
-  }
+  if (!w.ok()) return w.status();
+  auto w_scale = ReadScales(node, graph, 4);
+  if (!w_scale.ok()) return w_scale.status();
   QGemmParams p;
-  const Tensor* x_zp = graph.FindConstant(node.Input(2));
-  if (x_zp) {
-    p.x_dtype = x_zp->dtype();
-    p.x_zero_point = IntValues(*x_zp)[0];
-  }
-  if (p.x_dtype != DType::kUint8 && p.x_dtype != DType::kInt8) {
-    return absl::UnimplementedError("activation must be uint8 or int8");
+  if (!node.Input(2).empty()) {
+    auto x_zp = ReadZeroPoints(node, graph, 2, p.x_dtype);
+    if (!x_zp.ok()) return x_zp.status();
+    if (x_zp->size() != 1) {
+      return absl::UnimplementedError(absl::StrCat(
+          "x_zero_point has ", x_zp->size(), " values; the activation is quantized per-tensor"));
+    }
+    p.x_zero_point = (*x_zp)[0];
   }
   const bool trans_b = node.GetInt("transB", 0) != 0;
   if ((*w)->dtype() != DType::kInt8 || (*w)->shape().size() != 2) {
@@ -230,13 +232,20 @@ absl::StatusOr<BuiltKernel> BuildQGemm(const ir::Node& node, const ir::Graph& gr
   const Shape& ws = (*w)->shape();
   p.K = trans_b ? ws[1] : ws[0];
   p.N = trans_b ? ws[0] : ws[1];
-  if (const Tensor* wz = graph.FindConstant(node.Input(5))) {
-    for (int32_t z : IntValues(*wz)) {
+  if (!node.Input(5).empty()) {
+    DType wz_dtype = DType::kUnknown;
+    auto wz = ReadZeroPoints(node, graph, 5, wz_dtype);
+    if (!wz.ok()) return wz.status();
+    if (wz_dtype != DType::kInt8) {
+      return absl::InvalidArgumentError(absl::StrCat("w_zero_point is ", DTypeName(wz_dtype),
+                                                     "; int8 weights have int8 zero points"));
+    }
+    for (int32_t z : *wz) {
       if (z != 0) return absl::UnimplementedError("int8 weights need zero points of 0");
     }
   }
-  const std::vector<float> sx = FloatValues(**x_scale);
-  const std::vector<float> sw = FloatValues(**w_scale);
+  const std::vector<float>& sx = *x_scale;
+  const std::vector<float>& sw = *w_scale;
   if (sx.size() != 1 || (sw.size() != 1 && static_cast<int64_t>(sw.size()) != p.N)) {
     return absl::UnimplementedError(absl::StrCat(
         "scales must be per-tensor (activation) and per-tensor or per-output-channel (weights: ",
@@ -244,18 +253,12 @@ absl::StatusOr<BuiltKernel> BuildQGemm(const ir::Node& node, const ir::Graph& gr
   }
   float sy = 1.f;
   if (!node.Input(6).empty()) {
-    auto y_scale = RequireConstant(node, graph, 6);
-    if (!y_scale.ok()) return y_scale.status();
-    sy = FloatValues(**y_scale)[0];
+    auto y = ReadTensorQuant(node, graph, 6);
+    if (!y.ok()) return y.status();
+    sy = y->scale;
     p.quantized_output = true;
-    p.y_dtype = DType::kUint8;
-    if (const Tensor* yz = graph.FindConstant(node.Input(7))) {
-      p.y_dtype = yz->dtype();
-      p.y_zero_point = IntValues(*yz)[0];
-    }
-    if (p.y_dtype != DType::kUint8 && p.y_dtype != DType::kInt8) {
-      return absl::UnimplementedError("quantized output must be uint8 or int8");
-    }
+    p.y_dtype = y->dtype;
+    p.y_zero_point = y->zero_point;
   }
   p.relu = node.GetString("activation", "") == "Relu";
   p.gelu = node.GetString("activation", "") == "Gelu";

@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "engine/kernels/kernel_util.h"
+#include "engine/kernels/tensor_quant.h"
 
 namespace q8::engine::dnnl_backend {
 namespace {
@@ -103,49 +104,34 @@ class QMatMulKernel final : public Kernel {
   const QMatMulParams p_;
 };
 
-// A per-tensor constant parameter (scale or zero point) of the node, or an error naming it.
-absl::StatusOr<const Tensor*> ScalarConstant(const ir::Node& node, const ir::Graph& graph,
-                                             size_t input) {
-  auto t = RequireConstant(node, graph, input);
-  if (!t.ok()) return t.status();
-  if ((*t)->num_elements() != 1) {
-    return absl::UnimplementedError(absl::StrCat("input #", input, " ('", node.Input(input),
-                                                 "') must be per-tensor (one value), has ",
-                                                 (*t)->num_elements()));
-  }
-  return *t;
-}
-
 // Inputs: a_q, a_scale, a_zp, b_q, b_scale, b_zp, [y_scale, y_zp] (QLinearMatMul's order);
 // all but a_q and b_q are per-tensor constants. Attribute alpha (default 1) scales y.
 absl::StatusOr<BuiltKernel> BuildQMatMul(const ir::Node& node, const ir::Graph& graph) {
   QMatMulParams p;
   float scale = node.GetFloat("alpha", 1.f);
-  for (size_t i : {1, 4}) {
-    auto s = ScalarConstant(node, graph, i);
-    if (!s.ok()) return s.status();
-    scale *= FloatValues(**s)[0];
-  }
-  for (size_t i : {2, 5}) {
-    auto z = ScalarConstant(node, graph, i);
-    if (!z.ok()) return z.status();
-    (i == 2 ? p.a_dtype : p.b_dtype) = (*z)->dtype();
-    (i == 2 ? p.a_zero_point : p.b_zero_point) = IntValues(**z)[0];
-  }
-  for (DType t : {p.a_dtype, p.b_dtype}) {
-    if (t != DType::kUint8 && t != DType::kInt8) {
-      return absl::UnimplementedError(absl::StrCat("operands must be uint8 or int8, not ", DTypeName(t)));
+  TensorQuant q[2];
+  for (int i = 0; i < 2; ++i) {
+    const size_t scale_input = i == 0 ? 1 : 4;
+    if (node.Input(scale_input + 1).empty()) {  // its type is the operand's: needed here
+      return absl::UnimplementedError(
+          absl::StrCat("input #", scale_input + 1, " (zero point) must be a constant"));
     }
+    auto read = ReadTensorQuant(node, graph, scale_input);
+    if (!read.ok()) return read.status();
+    q[i] = *read;
+    scale *= q[i].scale;
   }
+  p.a_dtype = q[0].dtype;
+  p.a_zero_point = q[0].zero_point;
+  p.b_dtype = q[1].dtype;
+  p.b_zero_point = q[1].zero_point;
   if (!node.Input(6).empty()) {
-    auto ys = ScalarConstant(node, graph, 6);
-    auto yz = ScalarConstant(node, graph, 7);
-    if (!ys.ok()) return ys.status();
-    if (!yz.ok()) return yz.status();
+    auto y = ReadTensorQuant(node, graph, 6);
+    if (!y.ok()) return y.status();
     p.quantized_output = true;
-    p.y_dtype = (*yz)->dtype();
-    p.y_zero_point = IntValues(**yz)[0];
-    scale /= FloatValues(**ys)[0];
+    p.y_dtype = y->dtype;
+    p.y_zero_point = y->zero_point;
+    scale /= y->scale;
   }
   p.output_scale = scale;
   return BuiltKernel{std::make_unique<QMatMulKernel>(p), {node.Input(0), node.Input(3)}};

@@ -55,6 +55,18 @@ absl::StatusOr<quant::AxisLayout> ParamLayout(const ValueDesc& x, const ValueDes
   return quant::MakeAxisLayout(x.shape, *axis, count);
 }
 
+// A zero point given at run time must come one per scale: the loops read zp[c] wherever
+// they read scale[c].
+absl::Status CheckZeroPointShape(const ValueDesc& scale, const ValueDesc& zp,
+                                 const char* scale_name, const char* zp_name) {
+  if (zp.shape.size() > 1 || NumElements(zp.shape) != NumElements(scale.shape)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(zp_name, " has shape ", ShapeToString(zp.shape), " but ", scale_name,
+                     " has shape ", ShapeToString(scale.shape), "; they must have the same shape"));
+  }
+  return absl::OkStatus();
+}
+
 // Per-tensor QuantizeLinear of a plain NCHW (NCDHW) float into channels-last storage:
 // quantized plain into the workspace (QuantizeSpan, 1 byte per element), then one oneDNN
 // reorder of the bytes into NHWC. Cheaper than leaving the value plain and letting each
@@ -106,6 +118,9 @@ class QuantizeLinearKernel final : public Kernel {
     }
     auto layout = ParamLayout(x, in[1], axis_, "y_scale");
     if (!layout.ok()) return layout.status();
+    if (has_zp_) {
+      if (auto s = CheckZeroPointShape(in[1], in[2], "y_scale", "y_zero_point"); !s.ok()) return s;
+    }
     const DType out = has_zp_ ? in[2].dtype : DType::kUint8;
     if (out != DType::kUint8 && out != DType::kInt8) {
       return absl::UnimplementedError(
@@ -158,10 +173,19 @@ class DequantizeLinearKernel final : public Kernel {
                                                    " is not supported (uint8, int8, int32)"));
     }
     if (has_zp_ && in[2].dtype != x.dtype) {
-      return absl::InvalidArgumentError("x_zero_point must have the same type as x");
+      return absl::InvalidArgumentError(absl::StrCat("x_zero_point is ", DTypeName(in[2].dtype),
+                                                     " but x is ", DTypeName(x.dtype),
+                                                     "; they must have the same type"));
+    }
+    if (in[1].dtype != DType::kFloat32) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("x_scale is ", DTypeName(in[1].dtype), "; scales are float32"));
     }
     auto layout = ParamLayout(x, in[1], axis_, "x_scale");
     if (!layout.ok()) return layout.status();
+    if (has_zp_) {
+      if (auto s = CheckZeroPointShape(in[1], in[2], "x_scale", "x_zero_point"); !s.ok()) return s;
+    }
     const int64_t n = NumElements(x.shape);
     const auto l = *layout;
     const DType dt = x.dtype;
@@ -233,6 +257,19 @@ class ReferenceQLinearMatMulKernel final : public Kernel {
     if (!IsInt8(in[0].dtype) || !IsInt8(in[3].dtype) || !IsInt8(in[7].dtype)) {
       return absl::UnimplementedError("QLinearMatMul operands must be uint8 or int8");
     }
+    for (int i : {1, 4, 6}) {
+      if (in[i].dtype != DType::kFloat32) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "input #", i, " (a scale) is ", DTypeName(in[i].dtype), "; scales are float32"));
+      }
+    }
+    for (int i : {0, 3}) {
+      if (in[i + 2].dtype != in[i].dtype) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "input #", i + 2, " (zero point) is ", DTypeName(in[i + 2].dtype), " but input #", i,
+            " is ", DTypeName(in[i].dtype), "; a zero point has the type of its tensor"));
+      }
+    }
     auto dims = InferMatMulDims(in[0].shape, in[3].shape);
     if (!dims.ok()) return dims.status();
     const int64_t nb = NumElements(in[4].shape);
@@ -274,7 +311,8 @@ class ReferenceQLinearMatMulKernel final : public Kernel {
 // MatMulInteger: y(int32) = (A - a_zp) @ (B - b_zp).
 class ReferenceMatMulIntegerKernel final : public Kernel {
  public:
-  explicit ReferenceMatMulIntegerKernel(size_t num_inputs) : num_inputs_(num_inputs) {}
+  // Runtime inputs: A, B, then a_zero_point if has_za, then b_zero_point if has_zb.
+  ReferenceMatMulIntegerKernel(bool has_za, bool has_zb) : has_za_(has_za), has_zb_(has_zb) {}
 
   absl::StatusOr<PlannedStep> Plan(absl::Span<const ValueDesc> in) const override {
     if (!IsInt8(in[0].dtype) || !IsInt8(in[1].dtype)) {
@@ -282,21 +320,32 @@ class ReferenceMatMulIntegerKernel final : public Kernel {
     }
     auto dims = InferMatMulDims(in[0].shape, in[1].shape);
     if (!dims.ok()) return dims.status();
-    const bool has_za = num_inputs_ > 2, has_zb = num_inputs_ > 3;
-    if (has_za && NumElements(in[2].shape) != 1) {
+    const bool has_za = has_za_, has_zb = has_zb_;
+    const size_t za = 2, zb = has_za ? 3 : 2;  // runtime input indices
+    for (int i = 0; i < 2; ++i) {
+      if (!(i == 0 ? has_za : has_zb)) continue;
+      const ValueDesc& z = in[i == 0 ? za : zb];
+      if (z.dtype != in[i].dtype) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(i == 0 ? "a_zero_point" : "b_zero_point", " is ", DTypeName(z.dtype),
+                         " but ", i == 0 ? "A" : "B", " is ", DTypeName(in[i].dtype),
+                         "; a zero point has the type of its tensor"));
+      }
+    }
+    if (has_za && NumElements(in[za].shape) != 1) {
       return absl::UnimplementedError("MatMulInteger: a_zero_point must be per-tensor");
     }
-    const int64_t nb = has_zb ? NumElements(in[3].shape) : 1;
+    const int64_t nb = has_zb ? NumElements(in[zb].shape) : 1;
     if (nb != 1 && nb != dims->N) {
       return absl::InvalidArgumentError("MatMulInteger: b_zero_point must have 1 or N values");
     }
     const MatMulDims d = *dims;
     const DType at = in[0].dtype, bt = in[1].dtype;
-    auto run = [d, at, bt, has_za, has_zb, nb](const StepContext& c) {
-      const int32_t za = has_za ? ZeroPointAt(c.inputs[2], at, 0) : 0;
-      std::vector<int32_t> zb(static_cast<size_t>(nb), 0);
-      for (int64_t j = 0; has_zb && j < nb; ++j) zb[j] = ZeroPointAt(c.inputs[3], bt, j);
-      IntegerMatMul(d, c.inputs[0], at, c.inputs[1], bt, za, zb,
+    auto run = [d, at, bt, has_za, has_zb, nb, za, zb](const StepContext& c) {
+      const int32_t a_zp = has_za ? ZeroPointAt(c.inputs[za], at, 0) : 0;
+      std::vector<int32_t> b_zp(static_cast<size_t>(nb), 0);
+      for (int64_t j = 0; has_zb && j < nb; ++j) b_zp[j] = ZeroPointAt(c.inputs[zb], bt, j);
+      IntegerMatMul(d, c.inputs[0], at, c.inputs[1], bt, a_zp, b_zp,
                     static_cast<int32_t*>(c.outputs[0]));
     };
     PlannedStep p;
@@ -306,7 +355,7 @@ class ReferenceMatMulIntegerKernel final : public Kernel {
   }
 
  private:
-  const size_t num_inputs_;
+  const bool has_za_, has_zb_;
 };
 
 std::vector<std::string> NonEmptyInputs(const ir::Node& node, size_t max) {
@@ -339,9 +388,17 @@ void RegisterQuantizeKernels(std::map<std::string, KernelBuilder>& r) {
     return BuiltKernel{std::make_unique<ReferenceQLinearMatMulKernel>(), ins};
   };
   r["MatMulInteger"] = [](const ir::Node& n, const ir::Graph&) -> absl::StatusOr<BuiltKernel> {
-    auto ins = NonEmptyInputs(n, 4);
-    if (ins.size() < 2) return absl::InvalidArgumentError("needs A and B");
-    return BuiltKernel{std::make_unique<ReferenceMatMulIntegerKernel>(ins.size()), ins};
+    // a_zero_point may be omitted ("") while b_zero_point is given: both are optional.
+    if (n.Input(0).empty() || n.Input(1).empty()) {
+      return absl::InvalidArgumentError("needs A and B");
+    }
+    std::vector<std::string> ins{n.Input(0), n.Input(1)};
+    for (size_t i : {2, 3}) {
+      if (!n.Input(i).empty()) ins.push_back(n.Input(i));
+    }
+    return BuiltKernel{
+        std::make_unique<ReferenceMatMulIntegerKernel>(!n.Input(2).empty(), !n.Input(3).empty()),
+        ins};
   };
 }
 

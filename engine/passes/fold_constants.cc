@@ -6,7 +6,10 @@
 // Best effort: a node the registry does not know, or whose evaluation fails, stays in the
 // graph, and compiling it reports the problem with the usual message. oneDNN errors are
 // therefore caught here too (the compiler's Guard is the other place): a failure here only
-// means "do not fold".
+// means "do not fold". So does running out of memory (a constant Expand or Tile to a
+// shape nobody can hold).
+#include <new>
+
 #include "engine/dnnl/kernel.h"
 #include "engine/passes/passes.h"
 
@@ -49,6 +52,8 @@ std::optional<std::vector<Tensor>> Evaluate(const ir::Node& n, const ir::Graph& 
     return outputs;
   } catch (const dnnl::error&) {
     return std::nullopt;
+  } catch (const std::bad_alloc&) {
+    return std::nullopt;  // an output too large to hold: the compiler's plan reports it
   }
 }
 
