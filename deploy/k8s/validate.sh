@@ -7,9 +7,10 @@
 #
 # Needs node + npm (Debian: nodejs npm; installed if missing) and the npm registry the first
 # time: kubernetes-models and yaml go into $Q8_NPM_DIR (default /tmp/q8-k8s-npm), reused later.
-# Rendering: `kubectl kustomize`, else `kustomize build`, else (neither is packaged in Debian 12)
-# the files listed under `resources:` in kustomization.yaml, concatenated (RENDER=concat forces
-# this).
+# Rendering: `kubectl kustomize`, else `kustomize build`; with neither, Debian 12's
+# kubernetes-client (kubectl 1.20, kustomize built in) is installed. A render that fails is a
+# FAIL, never skipped. RENDER=concat instead concatenates the files listed under `resources:`
+# (for machines where nothing can be installed; it ignores `images:` and other transforms).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,12 +35,13 @@ if [ ! -f "$npm_dir/node_modules/kubernetes-models/package.json" ] ||
 fi
 
 render=${RENDER:-auto}
-if [ "$render" = auto ] && command -v kubectl >/dev/null && kubectl kustomize "$dir" >"$rendered" 2>/dev/null; then
-  how="kubectl kustomize"
-elif [ "$render" = auto ] && command -v kustomize >/dev/null && kustomize build "$dir" >"$rendered" 2>/dev/null; then
-  how="kustomize build"
-else
-  how="concatenated resources"
+if [ "$render" = auto ] && ! command -v kubectl >/dev/null && ! command -v kustomize >/dev/null; then
+  [ "$(id -u)" -eq 0 ] || fail "kubectl or kustomize is needed to render: apt-get install kubernetes-client"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq \
+    --no-install-recommends kubernetes-client >/dev/null || fail "apt-get install kubernetes-client failed"
+fi
+if [ "$render" = concat ]; then
+  how="concatenated resources (RENDER=concat)"
   : >"$rendered"
   # The `resources:` list of kustomization.yaml: "  - file.yaml" lines until the next key.
   for f in $(awk '/^resources:/ {on=1; next} on && /^[^ #-]/ {on=0} on && /^ *- / {print $2}' \
@@ -47,6 +49,12 @@ else
     [ -f "$dir/$f" ] || fail "kustomization.yaml lists $f, which does not exist"
     { echo "---"; cat "$dir/$f"; } >>"$rendered"
   done
+elif command -v kubectl >/dev/null; then
+  how="kubectl kustomize ($(kubectl version --client 2>/dev/null | head -1))"
+  kubectl kustomize "$dir" >"$rendered" || fail "kubectl kustomize $dir failed (above)"
+else
+  how="kustomize build"
+  kustomize build "$dir" >"$rendered" || fail "kustomize build $dir failed (above)"
 fi
 echo "rendered $dir with $how"
 Q8_NPM_DIR=$npm_dir node "$here/validate.cjs" "$rendered" || fail "invalid objects (above)"
