@@ -52,11 +52,7 @@ class DynamicQuantizeLinearKernel final : public Kernel {
     p.step = std::make_unique<FunctionStep>([n](const StepContext& c) {
       const float* x = static_cast<const float*>(c.inputs[0]);
       float lo = 0.f, hi = 0.f;
-#pragma omp parallel for simd reduction(min : lo) reduction(max : hi) if (n > 65536)
-      for (int64_t i = 0; i < n; ++i) {
-        lo = x[i] < lo ? x[i] : lo;
-        hi = x[i] > hi ? x[i] : hi;
-      }
+      quant::RangeWithZero(x, n, &lo, &hi);
       const float scale = (hi - lo) / 255.f;
       const float zp =
           scale == 0.f ? 0.f : std::clamp(std::nearbyint(0.f - lo / scale), 0.f, 255.f);

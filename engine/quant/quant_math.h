@@ -64,6 +64,11 @@ void ForEachChannelBlock(int64_t n, const AxisLayout& l, Fn&& fn) {
 void QuantizeSpan(const float* x, int64_t n, float scale, int32_t zero_point, uint8_t* y);
 void QuantizeSpan(const float* x, int64_t n, float scale, int32_t zero_point, int8_t* y);
 
+// The range DynamicQuantizeLinear quantizes to: *lo = min(0, min x), *hi = max(0, max x),
+// NaNs ignored (as `x < lo ? x : lo` ignores them). Vectorised and split like QuantizeSpan:
+// it is a full pass over an activation that is usually out of L2 (mlp_dynamic: 12 MB).
+void RangeWithZero(const float* x, int64_t n, float* lo, float* hi);
+
 template <typename Q>
 void QuantizeLoop(const float* x, int64_t n, const float* scale, const Q* zp, const AxisLayout& l,
                   Q* y) {

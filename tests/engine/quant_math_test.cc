@@ -61,6 +61,40 @@ TEST(QuantizeSpanTest, MatchesScalarQuantizeBitForBit) {
   ExpectSpanMatchesScalar<int8_t>(0.0371f, -7);
 }
 
+// RangeWithZero against the scalar definition, min(0, min x) / max(0, max x) with NaNs
+// ignored, over lengths around its vector width and past its threading threshold, with the
+// extremes placed in the scalar tail, in each thread's chunk and next to NaNs.
+TEST(RangeWithZeroTest, MatchesTheScalarDefinition) {
+  std::vector<float> x;
+  for (int i = 0; i < 200003; ++i) x.push_back(std::sin(static_cast<float>(i) * 0.37f) * 5.f);
+  x[7] = std::numeric_limits<float>::quiet_NaN();
+  x[150000] = -std::numeric_limits<float>::quiet_NaN();
+  for (size_t n : {size_t{0}, size_t{1}, size_t{31}, size_t{33}, size_t{70000}, x.size()}) {
+    for (size_t extreme : {size_t{0}, n / 2, n - 1}) {
+      if (n == 0) continue;
+      std::vector<float> v(x.begin(), x.begin() + n);
+      v[extreme] = (extreme % 2 ? -1 : 1) * 1e6f;
+      float want_lo = 0.f, want_hi = 0.f;
+      for (float f : v) {
+        want_lo = f < want_lo ? f : want_lo;
+        want_hi = f > want_hi ? f : want_hi;
+      }
+      float lo = 1.f, hi = -1.f;
+      RangeWithZero(v.data(), static_cast<int64_t>(n), &lo, &hi);
+      EXPECT_EQ(lo, want_lo) << "n=" << n << " extreme at " << extreme;
+      EXPECT_EQ(hi, want_hi) << "n=" << n << " extreme at " << extreme;
+    }
+  }
+  const std::vector<float> positive{1.f, 2.f, 3.f};
+  float lo = 1.f, hi = -1.f;
+  RangeWithZero(positive.data(), 3, &lo, &hi);
+  EXPECT_EQ(lo, 0.f) << "the range always includes 0";
+  EXPECT_EQ(hi, 3.f);
+  RangeWithZero(positive.data(), 0, &lo, &hi);
+  EXPECT_EQ(lo, 0.f);
+  EXPECT_EQ(hi, 0.f);
+}
+
 TEST(DequantizeTest, SubtractsZeroPointThenScales) {
   EXPECT_FLOAT_EQ(Dequantize<uint8_t>(130, 0.1f, 128), 0.2f);
   EXPECT_FLOAT_EQ(Dequantize<int8_t>(-128, 0.5f, 0), -64.f);
