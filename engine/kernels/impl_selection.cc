@@ -18,9 +18,8 @@ namespace {
 using dnnl::memory;
 using dt = memory::data_type;
 
-// Timed executions per candidate after the warm-up; fewer for slow layers, where one run
-// already averages out noise and more would make planning slow.
-constexpr int kTimedRuns = 3;
+// Timed rounds (one run of every candidate each) after the first run.
+constexpr int kTimedRounds = 5;
 constexpr double kSlowRunSeconds = 0.01;
 
 // Bytes of guard pattern around every argument buffer of a trial run.
@@ -189,48 +188,62 @@ bool IntegersAgree(const std::vector<unsigned char>& a, const std::vector<unsign
   return true;
 }
 
+class GuardedTrial final : public Trial {
+ public:
+  explicit GuardedTrial(const dnnl::primitive_desc& pd)
+      : primitive_(pd),  // JIT-compiles; the primitive cache keeps it
+        buffers_(TrialArguments(pd)),
+        stream_(CpuEngine()) {
+    for (const auto& [arg, buffer] : buffers_) args_.emplace(arg, buffer.get());
+    first_seconds_ = Run();
+    for (const auto& [arg, buffer] : buffers_) {
+      if (!buffer.GuardsIntact()) {
+        spdlog::warn(
+            "oneDNN implementation {} writes outside its {} buffer ({}; a oneDNN bug): using "
+            "another implementation",
+            pd.impl_info_str(), ArgName(arg), DescribeShapes(pd));
+        return;
+      }
+    }
+    in_bounds_ = true;
+    if (auto dst = buffers_.find(DNNL_ARG_DST); dst != buffers_.end()) {
+      const auto* p = static_cast<const unsigned char*>(dst->second.data());
+      dst_.assign(p, p + dst->second.size());
+    }
+  }
+
+  bool in_bounds() const override { return in_bounds_; }
+  const std::vector<unsigned char>& dst() const override { return dst_; }
+  double first_seconds() const override { return first_seconds_; }
+  double Run() override {
+    const auto start = std::chrono::steady_clock::now();
+    primitive_.execute(stream_, args_);
+    stream_.wait();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+
+ private:
+  const dnnl::primitive primitive_;
+  const std::unordered_map<int, GuardedBuffer> buffers_;
+  std::unordered_map<int, memory> args_;
+  dnnl::stream stream_;
+  bool in_bounds_ = false;
+  double first_seconds_ = 0;
+  std::vector<unsigned char> dst_;
+};
+
 }  // namespace
 
-bool IsCandidate(const std::string& impl_name) { return impl_name.rfind("ref", 0) != 0; }
+bool IsCandidate(const std::string& impl_name, const std::string& first_name) {
+  if (impl_name.rfind("ref", 0) == 0 || impl_name.find("gemm") != std::string::npos) {
+    return false;
+  }
+  return first_name.find("avx512") == std::string::npos ||
+         impl_name.find("avx512") != std::string::npos;
+}
 
-TrialResult RunTrial(const dnnl::primitive_desc& pd, bool timed) {
-  using clock = std::chrono::steady_clock;
-  const dnnl::primitive primitive(pd);  // JIT-compiles; the primitive cache keeps it
-  const std::unordered_map<int, GuardedBuffer> buffers = TrialArguments(pd);
-  std::unordered_map<int, memory> args;
-  for (const auto& [arg, buffer] : buffers) args.emplace(arg, buffer.get());
-  dnnl::stream stream(CpuEngine());
-  auto run = [&] {
-    const auto start = clock::now();
-    primitive.execute(stream, args);
-    stream.wait();
-    return std::chrono::duration<double>(clock::now() - start).count();
-  };
-  TrialResult result;
-  result.seconds = run();  // also the warm-up: caches, page faults of the fresh buffers
-  for (const auto& [arg, buffer] : buffers) {
-    if (!buffer.GuardsIntact()) {
-      spdlog::warn(
-          "oneDNN implementation {} writes outside its {} buffer ({}; a oneDNN bug): using "
-          "another implementation",
-          pd.impl_info_str(), ArgName(arg), DescribeShapes(pd));
-      return result;
-    }
-  }
-  result.in_bounds = true;
-  if (auto dst = buffers.find(DNNL_ARG_DST); dst != buffers.end()) {
-    const auto* p = static_cast<const unsigned char*>(dst->second.data());
-    result.dst.assign(p, p + dst->second.size());
-  }
-  if (timed) {
-    if (result.seconds > kSlowRunSeconds) {
-      result.seconds = std::min(result.seconds, run());
-    } else {
-      result.seconds = std::numeric_limits<double>::infinity();
-      for (int i = 0; i < kTimedRuns; ++i) result.seconds = std::min(result.seconds, run());
-    }
-  }
-  return result;
+std::unique_ptr<Trial> StartTrial(const dnnl::primitive_desc& pd) {
+  return std::make_unique<GuardedTrial>(pd);
 }
 
 bool OutputsAgree(const memory::desc& dst, const std::vector<unsigned char>& reference,
@@ -260,52 +273,38 @@ bool OutputsAgree(const memory::desc& dst, const std::vector<unsigned char>& ref
   }
 }
 
-int PickFastest(const std::vector<int>& candidates, const std::function<double(int)>& time,
-                double min_gain) {
-  int first = -1, best = -1;
-  double first_time = kUnusable, best_time = kUnusable;
-  for (int c : candidates) {
-    const double t = time(c);
-    if (t == kUnusable) continue;
-    if (first < 0) {
-      first = best = c;
-      first_time = best_time = t;
-    } else if (t < best_time) {
-      best = c;
-      best_time = t;
-    }
-  }
-  if (first < 0) return -1;
-  return best_time < first_time * (1.0 - min_gain) ? best : first;
-}
-
-int Select(int n, const std::function<TrialResult(int i, bool timed)>& trial,
-           const std::function<std::string(int i)>& name, const memory::desc& dst, bool tune) {
-  if (!tune) {
-    for (int i = 0; i < n; ++i) {
-      if (trial(i, /*timed=*/false).in_bounds) return i;
-    }
-    return -1;
-  }
+int SelectFastest(absl::Span<const std::unique_ptr<Trial>> trials,
+                  const std::function<std::string(int i)>& name, const memory::desc& dst,
+                  double min_gain) {
+  const int n = static_cast<int>(trials.size());
   int reference = -1;
-  std::vector<unsigned char> reference_dst;
-  std::vector<int> indices(n);
-  for (int i = 0; i < n; ++i) indices[i] = i;
-  return PickFastest(indices, [&](int i) {
-    TrialResult r = trial(i, /*timed=*/true);
-    if (!r.in_bounds) return kUnusable;
+  std::vector<int> usable;
+  for (int i = 0; i < n; ++i) {
+    if (!trials[i]->in_bounds()) continue;
     if (reference < 0) {
       reference = i;
-      reference_dst = std::move(r.dst);
-    } else if (!OutputsAgree(dst, reference_dst, r.dst)) {
+    } else if (!OutputsAgree(dst, trials[reference]->dst(), trials[i]->dst())) {
       spdlog::warn(
           "oneDNN implementation {} computes other results than {} on the same operands: not "
           "using it",
           name(i), name(reference));
-      return kUnusable;
+      continue;
     }
-    return r.seconds;
-  });
+    usable.push_back(i);
+  }
+  if (usable.size() < 2) return reference;
+  // Slow layers get fewer rounds: one run already averages their noise, and planning must
+  // stay cheap.
+  const int rounds = trials[reference]->first_seconds() > kSlowRunSeconds ? 2 : kTimedRounds;
+  std::vector<double> best(n, std::numeric_limits<double>::infinity());
+  for (int r = 0; r < rounds; ++r) {
+    for (int i : usable) best[i] = std::min(best[i], trials[i]->Run());
+  }
+  int fastest = reference;
+  for (int i : usable) {
+    if (best[i] < best[fastest]) fastest = i;
+  }
+  return best[fastest] < best[reference] * (1.0 - min_gain) ? fastest : reference;
 }
 
 }  // namespace q8::engine::dnnl_backend::impl_selection

@@ -7,13 +7,13 @@
 // 2–4× slower on `jit_1x1:avx512_core_amx_int8` than on the VNNI `brgconv_1x1` that comes
 // later in the list (measured per layer with `q8run --profile`), while large convolutions
 // and matmuls run 2–3× faster on AMX. No static rule separates the two well, so a plan
-// measures: each candidate implementation runs a few times on scratch buffers of the plan's
+// measures: a few candidate implementations run in turns on scratch buffers of the plan's
 // real shapes, at the plan's thread count, and the fastest is kept. Plans are made once per
 // input shape and cached, so this costs only plan time (about 1 ms per layer).
 //
 // Trust, but verify. Every implementation a plan may use is first run on guarded buffers,
 // tuning or not: oneDNN 2.6 has kernels that write past their output for some shapes (see
-// RunTrial), and such a one is passed over for the next in the list. And a tuned choice
+// Trial), and such a one is passed over for the next in the list. And a tuned choice
 // other than oneDNN's own must compute what oneDNN's own computes, on the same seeded
 // random operands, or it is not used: a rarely chosen kernel gets no benefit of the doubt.
 //
@@ -23,64 +23,68 @@
 #include <algorithm>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 #include <vector>
 
+#include "absl/types/span.h"
 #include "engine/dnnl/kernel.h"
 
 namespace q8::engine::dnnl_backend {
 
 namespace impl_selection {
 
-// At most this many implementations are timed per primitive (oneDNN lists ~3–12 for an
-// int8 convolution on AVX-512 machines, the reference ones last).
-inline constexpr int kMaxCandidates = 6;
+// At most this many implementations are tried per primitive.
+inline constexpr int kMaxCandidates = 4;
 
-// False for implementations never worth timing: reference loops.
-bool IsCandidate(const std::string& impl_name);
+// Whether `impl_name` is worth trying after oneDNN's first choice `first_name`: never a
+// reference loop or an im2col "gemm" kernel (1.1 ms for a depthwise convolution the VNNI
+// kernels do in 0.05), and, where the first choice is an AVX-512 kernel, only other
+// AVX-512 ones (AMX and VNNI variants): older-ISA kernels are never faster there, and a
+// noisy measurement must not be able to pick one.
+bool IsCandidate(const std::string& impl_name, const std::string& first_name);
 
-// What a trial of one implementation found.
-struct TrialResult {
-  // False when it wrote outside one of its buffers (a logged warning says which): oneDNN
-  // 2.6's jit_1x1:avx512_core_amx_int8 does for 6×6 images, 12 pixels past its output,
-  // which in a plan's arena is the next tensor.
-  bool in_bounds = false;
-  // When timed: the fastest of a few executions after the warm-up, in seconds (the
-  // minimum, because noise on a shared machine only ever adds time).
-  double seconds = std::numeric_limits<double>::infinity();
-  std::vector<unsigned char> dst;  // the output's bytes, laid out as pd.dst_desc()
+// One implementation set up for trial runs: its primitive and seeded random operands, each
+// buffer between guard zones. Operands depend only on their descriptors and the weights'
+// logical dims (weights are generated plain and reordered into the implementation's
+// layout), so every implementation of one primitive sees the same numbers.
+class Trial {
+ public:
+  virtual ~Trial() = default;
+  // False when the first run wrote outside one of its buffers (a warning is logged):
+  // oneDNN 2.6's jit_1x1:avx512_core_amx_int8 does for 6×6 images, 12 pixels past its
+  // output, which in a plan's arena is the next tensor.
+  virtual bool in_bounds() const = 0;
+  // The first run's output bytes, laid out as the primitive's dst descriptor.
+  virtual const std::vector<unsigned char>& dst() const = 0;
+  // The first run's time (it includes the page faults of fresh buffers).
+  virtual double first_seconds() const = 0;
+  // Runs once more; seconds.
+  virtual double Run() = 0;
 };
 
-// Runs implementation `pd` on seeded random operands, each buffer between guard zones.
-// Operands depend only on their descriptors and the weights' logical dims (weights are
-// generated plain and reordered into pd's layout), so every implementation of one
-// primitive sees the same numbers and their outputs can be compared.
-TrialResult RunTrial(const dnnl::primitive_desc& pd, bool timed);
+// Makes the trial of `pd` and runs it once.
+std::unique_ptr<Trial> StartTrial(const dnnl::primitive_desc& pd);
 
 // True when `candidate` computes what `reference` computed (outputs laid out as `dst`):
 // integers within 1 (rounding ties), floats within 1e-4 of the largest |reference| value.
 bool OutputsAgree(const dnnl::memory::desc& dst, const std::vector<unsigned char>& reference,
                   const std::vector<unsigned char>& candidate);
 
-// What `time` returns for an implementation that must not be used.
-inline constexpr double kUnusable = std::numeric_limits<double>::infinity();
-
-// Picks among `candidates` (indices; the first is oneDNN's own choice) given their
-// `time(candidate)`: the first usable one, replaced by the fastest only when that is at
-// least `min_gain` (fraction) faster, so noise does not swap equivalent kernels. -1 when
-// none is usable.
-int PickFastest(const std::vector<int>& candidates, const std::function<double(int)>& time,
-                double min_gain = 0.05);
-
-// Picks among `trial(i)` for candidates 0..n-1 as SelectImplementation does; see there.
-int Select(int n, const std::function<TrialResult(int i, bool timed)>& trial,
-           const std::function<std::string(int i)>& name, const dnnl::memory::desc& dst, bool tune);
+// The tuned choice among started trials (index 0 is oneDNN's first choice): of those in
+// bounds whose output agrees with the first in-bounds one's, the fastest by the minimum over
+// interleaved rounds of runs (round-robin, so a burst of noise slows every candidate alike;
+// the minimum, because noise only ever adds time). The first in-bounds one is kept unless
+// another is at least `min_gain` (fraction) faster. -1 when none is in bounds.
+int SelectFastest(absl::Span<const std::unique_ptr<Trial>> trials,
+                  const std::function<std::string(int i)>& name, const dnnl::memory::desc& dst,
+                  double min_gain = 0.1);
 
 }  // namespace impl_selection
 
-// The implementations worth timing for `desc` and `attr`, oneDNN's first choice first, each
-// an independent descriptor, distinct by name, at most kMaxCandidates, no reference ones.
+// The implementations worth trying for `desc` and `attr`, oneDNN's first choice first, each
+// an independent descriptor, distinct by name, at most kMaxCandidates (see IsCandidate).
 // One pass over the list: a fresh iterator cannot be trusted to reach the same position
 // twice (once a primitive of `desc` is in oneDNN's primitive cache, iterators start with
 // the cached implementation and then list every implementation again).
@@ -92,8 +96,9 @@ std::vector<PrimitiveDesc> CandidateImplementations(const OpDesc& desc,
   PrimitiveDesc pd(desc, attr, CpuEngine());
   do {
     std::string name = pd.impl_info_str();
-    if (!impl_selection::IsCandidate(name) ||
-        std::find(names.begin(), names.end(), name) != names.end()) {
+    if (name.rfind("ref", 0) == 0) continue;
+    if (!names.empty() && (!impl_selection::IsCandidate(name, names.front()) ||
+                           std::find(names.begin(), names.end(), name) != names.end())) {
       continue;
     }
     dnnl_primitive_desc_t copy = nullptr;
@@ -106,8 +111,7 @@ std::vector<PrimitiveDesc> CandidateImplementations(const OpDesc& desc,
 }
 
 // A primitive descriptor for `desc` and `attr` at the implementation this plan should use:
-// untuned, the first candidate that stays in bounds; tuned, the fastest candidate that stays
-// in bounds and agrees with the first one that does (which stands in for oneDNN's choice).
+// untuned, the first candidate that stays in bounds; tuned, SelectFastest's choice.
 // (oneDNN's implementation iterator keeps a pointer to `desc`: it must outlive the call,
 // as a caller's local does; the returned descriptor no longer needs it.)
 template <typename PrimitiveDesc, typename OpDesc>
@@ -115,11 +119,17 @@ PrimitiveDesc SelectImplementation(const OpDesc& desc, const dnnl::primitive_att
                                    const PlanOptions& options) {
   std::vector<PrimitiveDesc> candidates = CandidateImplementations<PrimitiveDesc>(desc, attr);
   if (candidates.empty()) return PrimitiveDesc(desc, attr, CpuEngine());
-  const int chosen = impl_selection::Select(
-      static_cast<int>(candidates.size()),
-      [&](int i, bool timed) { return impl_selection::RunTrial(candidates[i], timed); },
-      [&](int i) { return std::string(candidates[i].impl_info_str()); },
-      candidates.front().dst_desc(), options.tune_kernels);
+  if (!options.tune_kernels || candidates.size() == 1) {
+    for (const PrimitiveDesc& pd : candidates) {
+      if (impl_selection::StartTrial(pd)->in_bounds()) return pd;
+    }
+    return candidates.front();
+  }
+  std::vector<std::unique_ptr<impl_selection::Trial>> trials;
+  for (const PrimitiveDesc& pd : candidates) trials.push_back(impl_selection::StartTrial(pd));
+  const int chosen = impl_selection::SelectFastest(
+      trials, [&](int i) { return std::string(candidates[i].impl_info_str()); },
+      candidates.front().dst_desc());
   return candidates[chosen < 0 ? 0 : chosen];
 }
 
