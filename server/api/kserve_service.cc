@@ -1,6 +1,7 @@
 #include "server/api/kserve_service.h"
 
 #include <algorithm>
+#include <chrono>
 #include <optional>
 #include <string>
 #include <utility>
@@ -124,7 +125,12 @@ grpc::ServerUnaryReactor* KServeService::ModelMetadata(
 grpc::ServerUnaryReactor* KServeService::ModelInfer(grpc::CallbackServerContext* context,
                                                     const inference::ModelInferRequest* request,
                                                     inference::ModelInferResponse* response) {
-  return Respond(context, [&] { return DoModelInfer(*request, response); });
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const std::string request_id = request_ids_.Assign(context);
+  const grpc::Status status = GuardedCall([&] { return DoModelInfer(*request, response); });
+  if (!status.ok()) LogFailedRequest(request_id, Api::kKServe, request->model_name(), status);
+  reactor->Finish(status);
+  return reactor;
 }
 
 absl::Status KServeService::DoModelReady(const inference::ModelReadyRequest& request,
@@ -162,10 +168,15 @@ absl::Status KServeService::DoModelMetadata(const inference::ModelMetadataReques
 
 absl::Status KServeService::DoModelInfer(const inference::ModelInferRequest& request,
                                          inference::ModelInferResponse* response) const {
+  const auto start = std::chrono::steady_clock::now();
   InferenceRequest inference;
   inference.api = Api::kKServe;
   inference.model_name = request.model_name();
   absl::Status decoded = [&]() -> absl::Status {
+    if (absl::Status s = CheckMessageSize(request, max_message_bytes_, "ModelInfer request");
+        !s.ok()) {
+      return s;
+    }
     if (request.model_name().empty()) {
       return absl::InvalidArgumentError("model_name is required");
     }
@@ -191,7 +202,9 @@ absl::Status KServeService::DoModelInfer(const inference::ModelInferRequest& req
     return absl::OkStatus();
   }();
   if (!decoded.ok()) {
-    core_->RecordRejected(inference.model_name, inference.api, decoded);
+    core_->RecordRejected(
+        inference.model_name, inference.api, decoded,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     return decoded;
   }
 
@@ -205,7 +218,8 @@ absl::Status KServeService::DoModelInfer(const inference::ModelInferRequest& req
                                        response->add_raw_output_contents());
     if (!s.ok()) return s;
   }
-  return absl::OkStatus();
+  // The model ran (and is counted OK in the request metrics); only the reply is too big.
+  return CheckMessageSize(*response, max_message_bytes_, "ModelInfer response");
 }
 
 }  // namespace q8::server

@@ -9,6 +9,8 @@
 
 #include "absl/status/status.h"
 #include "kserve/grpc_service.grpc.pb.h"
+#include "server/api/message_limit.h"
+#include "server/api/request_id.h"
 #include "server/inference/predict_core.h"
 
 namespace q8::server {
@@ -47,6 +49,9 @@ class KServeService final : public inference::GRPCInferenceService::CallbackServ
                                        const inference::ModelInferRequest* request,
                                        inference::ModelInferResponse* response) override;
 
+  // Largest ModelInfer request / response (--max-message-bytes). Call before serving.
+  void set_max_message_bytes(int64_t bytes) { max_message_bytes_ = bytes; }
+
   // Handler bodies without gRPC (tests call these directly).
   absl::Status DoModelReady(const inference::ModelReadyRequest& request,
                             inference::ModelReadyResponse* response) const;
@@ -58,6 +63,8 @@ class KServeService final : public inference::GRPCInferenceService::CallbackServ
  private:
   const PredictCore* const core_;
   const std::string server_version_;
+  int64_t max_message_bytes_ = kDefaultMaxMessageBytes;
+  RequestIdSource request_ids_;
 };
 
 }  // namespace q8::server

@@ -1,5 +1,6 @@
 #include "server/api/tf_serving_service.h"
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <utility>
@@ -48,7 +49,12 @@ grpc::ServerUnaryReactor* TfServingService::Predict(
     grpc::CallbackServerContext* context, const tensorflow::serving::PredictRequest* request,
     tensorflow::serving::PredictResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(GuardedCall([&] { return DoPredict(*request, response); }));
+  const std::string request_id = request_ids_.Assign(context);
+  const grpc::Status status = GuardedCall([&] { return DoPredict(*request, response); });
+  if (!status.ok()) {
+    LogFailedRequest(request_id, Api::kTfServing, request->model_spec().name(), status);
+  }
+  reactor->Finish(status);
   return reactor;
 }
 
@@ -63,10 +69,15 @@ grpc::ServerUnaryReactor* TfServingService::GetModelMetadata(
 
 absl::Status TfServingService::DoPredict(const tensorflow::serving::PredictRequest& request,
                                          tensorflow::serving::PredictResponse* response) const {
+  const auto start = std::chrono::steady_clock::now();
   InferenceRequest inference;
   inference.api = Api::kTfServing;
   inference.model_name = request.model_spec().name();
   absl::Status decoded = [&]() -> absl::Status {
+    if (absl::Status s = CheckMessageSize(request, max_message_bytes_, "Predict request");
+        !s.ok()) {
+      return s;
+    }
     absl::StatusOr<std::optional<int64_t>> version = VersionOf(request.model_spec());
     if (!version.ok()) return version.status();
     inference.version = *version;
@@ -80,7 +91,9 @@ absl::Status TfServingService::DoPredict(const tensorflow::serving::PredictReque
     return absl::OkStatus();
   }();
   if (!decoded.ok()) {
-    core_->RecordRejected(inference.model_name, inference.api, decoded);
+    core_->RecordRejected(
+        inference.model_name, inference.api, decoded,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     return decoded;
   }
 
@@ -94,7 +107,8 @@ absl::Status TfServingService::DoPredict(const tensorflow::serving::PredictReque
   spec->set_name(result->model_name);
   spec->mutable_version()->set_value(result->version);
   spec->set_signature_name(result->signature_name);
-  return absl::OkStatus();
+  // The model ran (and is counted OK in the request metrics); only the reply is too big.
+  return CheckMessageSize(*response, max_message_bytes_, "Predict response");
 }
 
 absl::Status TfServingService::DoGetModelMetadata(

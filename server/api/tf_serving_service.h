@@ -1,11 +1,17 @@
 // tensorflow.serving.PredictionService: Predict and GetModelMetadata, wire-compatible
 // with TF Serving clients.
 //
-// Thread-safe (stateless apart from the PredictCore, which is thread-safe). Handlers run
-// inline on gRPC's callback threads. `core` must outlive the service.
+// Thread-safe (stateless apart from the PredictCore, which is thread-safe, and the
+// request id counter). Handlers run inline on gRPC's callback threads. `core` must
+// outlive the service. Each Predict gets a request id (request_id.h); failed ones are
+// logged at warning level with it.
 #pragma once
 
+#include <cstdint>
+
 #include "absl/status/status.h"
+#include "server/api/message_limit.h"
+#include "server/api/request_id.h"
 #include "server/inference/predict_core.h"
 #include "tensorflow_serving/apis/prediction_service.grpc.pb.h"
 
@@ -26,6 +32,9 @@ class TfServingService final : public tensorflow::serving::PredictionService::Ca
       const tensorflow::serving::GetModelMetadataRequest* request,
       tensorflow::serving::GetModelMetadataResponse* response) override;
 
+  // Largest Predict request / response (--max-message-bytes). Call before serving.
+  void set_max_message_bytes(int64_t bytes) { max_message_bytes_ = bytes; }
+
   // The handler bodies, without gRPC (tests call these directly).
   absl::Status DoPredict(const tensorflow::serving::PredictRequest& request,
                          tensorflow::serving::PredictResponse* response) const;
@@ -34,6 +43,8 @@ class TfServingService final : public tensorflow::serving::PredictionService::Ca
 
  private:
   const PredictCore* const core_;
+  int64_t max_message_bytes_ = kDefaultMaxMessageBytes;
+  RequestIdSource request_ids_;
 };
 
 }  // namespace q8::server

@@ -87,19 +87,24 @@ absl::StatusOr<InferenceResponse> PredictCore::Predict(const InferenceRequest& r
     }
     return servable.status();
   }
+  ModelMetrics* const m = (*servable)->metrics;
+  if (m != nullptr) m->RequestStarted();
   absl::StatusOr<InferenceResponse> response = PredictOn(**servable, request);
-  if (ModelMetrics* m = (*servable)->metrics; m != nullptr) {
-    m->RecordRequest(request.api, response.status().code(), seconds());
+  if (m != nullptr) {
+    // The signature that answered ("" when the request named one the version lacks).
+    const Signature* signature = (*servable)->FindSignature(request.signature_name);
+    m->RecordRequest(request.api, signature != nullptr ? absl::string_view(signature->name) : "",
+                     response.status().code(), seconds());
   }
   return response;
 }
 
-void PredictCore::RecordRejected(absl::string_view model_name, Api api,
-                                 const absl::Status& status) const {
+void PredictCore::RecordRejected(absl::string_view model_name, Api api, const absl::Status& status,
+                                 double seconds) const {
   if (metrics_ == nullptr) return;
   std::shared_ptr<const ServingMap> map = repository_->Snapshot();
   const bool known = map->FindModel(model_name) != nullptr;
-  metrics_->RecordUnmatchedRequest(known ? model_name : "", "", api, status.code(), 0.0);
+  metrics_->RecordUnmatchedRequest(known ? model_name : "", "", api, status.code(), seconds);
 }
 
 absl::StatusOr<InferenceResponse> PredictCore::PredictOn(const Servable& servable,

@@ -32,8 +32,10 @@ class PredictCore {
   // signature), plus whatever Model::Run reports (INVALID_ARGUMENT / INTERNAL).
   absl::StatusOr<InferenceResponse> Predict(const InferenceRequest& request) const;
 
-  // Counts a request that a codec rejected before it could reach Predict.
-  void RecordRejected(absl::string_view model_name, Api api, const absl::Status& status) const;
+  // Counts a request that a codec rejected before it could reach Predict, after
+  // `seconds` of decoding.
+  void RecordRejected(absl::string_view model_name, Api api, const absl::Status& status,
+                      double seconds) const;
 
   const ModelRepository& repository() const { return *repository_; }
 
