@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "grpc/support/log.h"
 #include "spdlog/pattern_formatter.h"
 
 namespace q8::server {
@@ -169,6 +170,15 @@ std::unique_ptr<spdlog::formatter> MakeFormatter(absl::string_view format) {
   return std::make_unique<TextFormatter>();
 }
 
+// gRPC's own log lines (gpr_log) go through spdlog too, so --log-format=json covers them.
+void LogGrpcMessage(gpr_log_func_args* args) {
+  const spdlog::level::level_enum level =
+      args->severity == GPR_LOG_SEVERITY_ERROR  ? spdlog::level::err
+      : args->severity == GPR_LOG_SEVERITY_INFO ? spdlog::level::info
+                                                : spdlog::level::debug;
+  LogEvent(level, args->message, {{"source", absl::StrCat("grpc ", args->file, ":", args->line)}});
+}
+
 std::string EncodeEvent(absl::string_view message, std::initializer_list<LogField> fields) {
   std::string payload(1, kEventMark);
   AppendSanitized(message, &payload);
@@ -195,6 +205,7 @@ absl::Status ConfigureLogging(absl::string_view format, absl::string_view level)
   }
   spdlog::set_formatter(MakeFormatter(format));
   spdlog::set_level(lvl);
+  gpr_set_log_function(LogGrpcMessage);
   return absl::OkStatus();
 }
 
