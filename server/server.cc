@@ -11,6 +11,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "server/grpc_listener.h"
 #include "spdlog/spdlog.h"
 
 #ifndef Q8SERVE_VERSION
@@ -62,13 +63,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
+  // The listening socket is ours (grpc_listener.h says why); gRPC gets its connections.
+  absl::StatusOr<std::unique_ptr<GrpcListener>> listener =
+      GrpcListener::Bind(options.host, options.grpc_port);
+  if (!listener.ok()) return listener.status();
+  server->listener_ = *std::move(listener);
   grpc::ServerBuilder builder;
-  const std::string address = HostPort(options.host, options.grpc_port);
-  int selected_port = 0;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &selected_port);
-  // gRPC enables SO_REUSEPORT by default: a second server on a busy port would start and
-  // silently share its traffic. Off, so a port clash fails loudly.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor =
+      builder.experimental().AddExternalConnectionAcceptor(
+          grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD,
+          grpc::InsecureServerCredentials());
   // The inference handlers enforce --max-message-bytes with a message naming it
   // (message_limit.h); gRPC's own limit is only the hard cap behind that.
   builder.SetMaxReceiveMessageSize(GrpcHardMessageLimit(options.max_message_bytes));
@@ -88,11 +92,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
   builder.RegisterService(server->kserve_.get());
   builder.RegisterService(server->q8serve_.get());
   server->grpc_server_ = builder.BuildAndStart();
-  if (server->grpc_server_ == nullptr || selected_port == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen for gRPC on ", address, " (port in use or bad address)"));
+  if (server->grpc_server_ == nullptr) {
+    return absl::InternalError(absl::StrCat("gRPC server for ",
+                                            HostPort(options.host, server->listener_->port()),
+                                            " did not start"));
   }
-  server->grpc_port_ = selected_port;
+  server->grpc_port_ = server->listener_->port();
 
   // Models are loaded before the server starts, so every service is ready now.
   grpc::HealthCheckServiceInterface* health = server->grpc_server_->GetHealthCheckService();
@@ -104,15 +109,20 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
       health->SetServingStatus(service, true);
     }
   }
-  spdlog::info("gRPC listening on {}:{}", options.host, selected_port);
+  // Accept only now: every service is registered and marked serving.
+  server->listener_->Start(std::move(acceptor));
+  spdlog::info("gRPC listening on {}", HostPort(options.host, server->grpc_port_));
   return server;
 }
 
 Server::~Server() {
+  if (listener_ != nullptr) listener_->Close();
   if (grpc_server_ != nullptr) grpc_server_->Shutdown();
 }
 
 void Server::SetNotServing() {
+  // New connections are refused from here on; the accepted ones keep being served.
+  listener_->Close();
   http_->SetReady(false);
   if (grpc::HealthCheckServiceInterface* health = grpc_server_->GetHealthCheckService();
       health != nullptr) {

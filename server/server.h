@@ -23,6 +23,7 @@
 #include "server/api/live_calls.h"
 #include "server/api/q8serve_service.h"
 #include "server/api/tf_serving_service.h"
+#include "server/grpc_listener.h"
 #include "server/inference/predict_core.h"
 #include "server/metrics/http_endpoint.h"
 #include "server/metrics/metrics.h"
@@ -41,9 +42,10 @@ class Server {
   int grpc_port() const { return grpc_port_; }
   int metrics_port() const { return metrics_port_; }
 
-  // Marks health NOT_SERVING for "" and every service, and makes GET /ready answer 503,
-  // so balancers and clients that check stop sending new calls. Calls are still served.
-  // Irreversible; idempotent.
+  // Marks health NOT_SERVING for "" and every service, makes GET /ready answer 503 and
+  // stops accepting connections (refused from now on), so balancers and clients that
+  // check, or connect anew, stop sending new calls. Calls on the connections already
+  // open are still served. Irreversible; idempotent.
   void SetNotServing();
 
   // SetNotServing(), then stops accepting calls and waits up to `grace` for in-flight
@@ -73,6 +75,8 @@ class Server {
   std::unique_ptr<KServeService> kserve_;
   std::unique_ptr<Q8ServeService> q8serve_;
   std::unique_ptr<grpc::Server> grpc_server_;
+  // Hands connections to grpc_server_, so goes first (~Server closes it explicitly too).
+  std::unique_ptr<GrpcListener> listener_;
   int grpc_port_ = 0;
   int metrics_port_ = 0;
 };

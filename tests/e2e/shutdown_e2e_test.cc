@@ -1,12 +1,14 @@
 // End-to-end: graceful shutdown of the real q8serve binary.
 //
 // What SIGTERM promises (server/main.cc, server/server.h), checked here:
-//   - health turns NOT_SERVING for "" and every service, and GET /ready answers 503, at
-//     once, while calls keep being served for --shutdown-delay-secs;
-//   - every call sent before the drain began succeeds, with the output of its own input;
+//   - health turns NOT_SERVING for "" and every service, GET /ready answers 503 and new
+//     connections are refused, at once, while calls on the open connections keep being
+//     served for --shutdown-delay-secs;
+//   - every call sent on an open connection before the drain began succeeds, with the
+//     output of its own input;
+//   - a call on a new connection after the signal is refused before it starts
+//     (UNAVAILABLE: the listener is closed, so no handler ever sees it);
 //   - calls in flight when the drain begins run to completion (OK);
-//   - once the drain began, a call on a new connection is refused (UNAVAILABLE: the
-//     listener is closed, so no handler ever sees it);
 //   - the process exits 0 soon after the last call ends, even with idle client channels
 //     still open (gRPC would otherwise wait for them until the grace period ends).
 // The drain moment is chosen with a second SIGTERM, which cuts the delay short.
@@ -98,6 +100,9 @@ TEST(ShutdownE2eTest, SigtermServesThroughTheDelayThenDrainsInFlightCallsAndExit
       &why);
   ASSERT_NE(channel, nullptr) << why;
   ASSERT_EQ(StatusLine(server.metrics_port(), "/ready"), "HTTP/1.1 200 OK");
+  // Connects `channel`: health is read over it after the signal (a new connection would
+  // be refused then).
+  ASSERT_EQ(Health(channel, ""), grpc::health::v1::HealthCheckResponse::SERVING);
 
   // Fast clients: each on its own connection with its own input; the expected output is
   // a lone call's, made first.
@@ -115,6 +120,10 @@ TEST(ShutdownE2eTest, SigtermServesThroughTheDelayThenDrainsInFlightCallsAndExit
     expected.push_back(r.outputs().at("logits").tensor_content());
   }
   for (int c = 1; c < kClients; ++c) ASSERT_NE(expected[c], expected[0]) << "inputs must differ";
+
+  // The slow call's connection, opened before the signal.
+  std::shared_ptr<grpc::Channel> slow_channel = OwnChannel(server.grpc_address());
+  ASSERT_EQ(Health(slow_channel, ""), grpc::health::v1::HealthCheckResponse::SERVING);
 
   std::atomic<bool> signalled{false};
   std::atomic<bool> stop{false};
@@ -155,6 +164,17 @@ TEST(ShutdownE2eTest, SigtermServesThroughTheDelayThenDrainsInFlightCallsAndExit
     EXPECT_EQ(Health(channel, service), grpc::health::v1::HealthCheckResponse::NOT_SERVING)
         << service;
   }
+  // Refused before it starts: the listener closed at the signal.
+  {
+    tensorflow::serving::PredictResponse r;
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    grpc::Status s =
+        tensorflow::serving::PredictionService::NewStub(OwnChannel(server.grpc_address()))
+            ->Predict(context.get(), TfRequest(inputs[0], 2), &r);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE)
+        << "a new connection during the delay must be refused: " << s.error_message();
+  }
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the clients keep calling
   // Clients that watch health stop here (a balancer takes the replica out); their
   // channels stay open and idle.
@@ -168,8 +188,7 @@ TEST(ShutdownE2eTest, SigtermServesThroughTheDelayThenDrainsInFlightCallsAndExit
 
   // A slow call the server is running when the drain begins: wait until the server
   // reports it in flight, then end the delay with a second SIGTERM.
-  auto slow_stub =
-      tensorflow::serving::PredictionService::NewStub(OwnChannel(server.grpc_address()));
+  auto slow_stub = tensorflow::serving::PredictionService::NewStub(slow_channel);
   const tensorflow::serving::PredictRequest slow_request = SlowRequest();
   std::optional<grpc::Status> slow_status;
   std::string slow_logits;
@@ -191,7 +210,7 @@ TEST(ShutdownE2eTest, SigtermServesThroughTheDelayThenDrainsInFlightCallsAndExit
   const Clock::time_point drain = Clock::now();
   ASSERT_EQ(kill(server.pid(), SIGTERM), 0);
 
-  // Refused before it starts: the listener is closed as the drain begins.
+  // Still refused during the drain.
   EXPECT_TRUE(WaitFor(
       [&] {
         tensorflow::serving::PredictResponse r;

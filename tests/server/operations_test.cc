@@ -12,6 +12,7 @@
 #include "prometheus/text_serializer.h"
 #include "server/api/message_limit.h"
 #include "server/api/request_id.h"
+#include "server/grpc_listener.h"
 #include "server/logging.h"
 #include "server/metrics/http_endpoint.h"
 #include "server/metrics/process_metrics.h"
@@ -141,6 +142,23 @@ TEST(HttpEndpointTest, ServesMetricsAndReadinessOnOnePort) {
   const auto start = std::chrono::steady_clock::now();
   http->reset();
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1500));
+}
+
+TEST(GrpcListenerTest, BindsAFreePortAndATakenOneFailsNamingIt) {
+  absl::StatusOr<std::unique_ptr<GrpcListener>> first = GrpcListener::Bind("127.0.0.1", 0);
+  ASSERT_TRUE(first.ok()) << first.status();
+  const int port = (*first)->port();
+  ASSERT_GT(port, 0);
+  absl::StatusOr<std::unique_ptr<GrpcListener>> second = GrpcListener::Bind("127.0.0.1", port);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(second.status().message(),
+              HasSubstr(absl::StrCat("cannot listen for gRPC on 127.0.0.1:", port,
+                                     ": bind: Address already in use")));
+  // Closed: the port is free again.
+  (*first)->Close();
+  EXPECT_TRUE(GrpcListener::Bind("127.0.0.1", port).ok());
+  EXPECT_EQ(GrpcListener::Bind("no-such-host.invalid", 0).status().code(),
+            absl::StatusCode::kUnavailable);
 }
 
 }  // namespace
