@@ -3,9 +3,10 @@
 // Shutdown: SIGINT/SIGTERM are blocked in every thread (the mask is set here, before
 // gRPC or the metrics server start threads, and inherited by them) and received by one
 // thread with sigwait; a plain signal handler does not mix with gRPC's threads. On a
-// signal: health NOT_SERVING and GET /ready 503 at once; calls are still served for
-// --shutdown-delay-secs (a second signal cuts this short) so balancers stop sending;
-// then gRPC stops accepting and in-flight calls get --shutdown-grace-secs; exit 0.
+// signal: health NOT_SERVING, GET /ready 503 and new connections refused at once; calls
+// on open connections are still served for --shutdown-delay-secs (a second signal cuts
+// this short) so balancers stop sending; then gRPC stops taking calls and in-flight ones
+// get --shutdown-grace-secs; exit 0.
 #include <pthread.h>
 #include <signal.h>
 
@@ -106,8 +107,8 @@ int main(int argc, char** argv) {
     sigwait(&signals, &sig);
     s->SetNotServing();
     spdlog::info(
-        "received {}; health NOT_SERVING (GET /ready: 503), still serving for {} s, then "
-        "draining in-flight calls for up to {} s",
+        "received {}; health NOT_SERVING (GET /ready: 503), new connections refused, still "
+        "serving open ones for {} s, then draining in-flight calls for up to {} s",
         sig == SIGTERM ? "SIGTERM" : "SIGINT", delay.count(), grace.count());
     if (WaitForSignal(signals, delay)) {
       spdlog::info("second signal: draining now");

@@ -59,11 +59,12 @@ struct ServerOptions {
   int grpc_max_connection_age_grace_secs = 0;
 
   // --- Shutdown (SIGTERM / SIGINT) ---
-  // On the signal, health turns NOT_SERVING and GET /ready on the metrics port answers
-  // 503 at once, but calls are still served for this many seconds, so balancers that
-  // check health stop sending first (HAProxy's check runs every 0.5 s in
-  // deploy/lb/haproxy.cfg; Kubernetes endpoint removal takes a few seconds). Calls that
-  // reach gRPC after the drain below began are cancelled by it, so this must cover the
+  // On the signal, health turns NOT_SERVING, GET /ready on the metrics port answers 503
+  // and new connections are refused, at once; calls on the connections already open
+  // are still served for this many seconds, so balancers stop sending first (HAProxy's
+  // /ready check runs every 0.5 s in deploy/lb/haproxy.cfg; nginx is refused on its
+  // next reconnect; Kubernetes endpoint removal takes a few seconds). Calls that reach
+  // gRPC after the drain below began are cancelled by it, so this must cover the
   // balancer's detection time. 0 = drain at once (a lone server, no balancer).
   int shutdown_delay_secs = 2;
   // Then gRPC stops accepting calls and the calls in flight get up to this long to
