@@ -1,8 +1,10 @@
 // inference.GRPCInferenceService (KServe v2 / Triton gRPC protocol): liveness,
 // readiness, metadata and ModelInfer.
 //
-// Thread-safe (stateless apart from the thread-safe PredictCore). Handlers run inline on
-// gRPC's callback threads. `core` must outlive the service.
+// Thread-safe (stateless apart from the thread-safe PredictCore and the request id
+// counter). Handlers run inline on gRPC's callback threads. `core` must outlive the
+// service. Each ModelInfer gets a request id (request_id.h); failed ones are logged at
+// warning level with it.
 #pragma once
 
 #include <string>
