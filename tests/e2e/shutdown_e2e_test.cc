@@ -270,6 +270,37 @@ TEST(ShutdownE2eTest, IdleOpenChannelDoesNotHoldTheExitUntilTheGracePeriod) {
   EXPECT_THAT(server.log(), HasSubstr("answered 1 inference requests (1 OK)"));
 }
 
+// The grace period ends while a call still waits in its model's batch queue: gRPC
+// cancels the call, but the worker still runs it, and the process must wait for that
+// before it tears the models and metrics down (a worker left running under them would
+// crash the exit). The exit line counts the request only once the worker has answered.
+TEST(ShutdownE2eTest, AQueuedCallCancelledAtTheGraceEndIsAnsweredBeforeTheExit) {
+  TempRepository repo;
+  AddQueuedDigits(repo);
+  ServerProcess server;
+  std::string why;
+  std::shared_ptr<grpc::Channel> channel = StartServerWith(
+      server, repo.path(), {"--shutdown-delay-secs=0", "--shutdown-grace-secs=0"}, &why);
+  ASSERT_NE(channel, nullptr) << why;
+  std::optional<grpc::Status> status;
+  std::thread call([&] {
+    tensorflow::serving::PredictResponse r;
+    status = tensorflow::serving::PredictionService::NewStub(channel)->Predict(
+        Context().get(), QueuedRequest(ClientInput(0), 2), &r);
+  });
+  EXPECT_TRUE(WaitFor([&] { return QueuedInFlight(server.metrics_port(), kQueuedModel); },
+                      std::chrono::seconds(10)))
+      << "the call never showed in q8serve_queue_depth";
+  ASSERT_EQ(kill(server.pid(), SIGTERM), 0);
+  call.join();
+  ASSERT_TRUE(status.has_value());
+  // gRPC's cancel of every call at the end of the grace: UNAVAILABLE "Cancelling all calls".
+  EXPECT_EQ(status->error_code(), grpc::StatusCode::UNAVAILABLE)
+      << "a zero grace cancels the queued call: " << status->error_message();
+  EXPECT_EQ(server.WaitExit(kExitTimeout), std::optional<int>(0)) << server.log();
+  EXPECT_THAT(server.log(), HasSubstr("answered 1 inference requests"));
+}
+
 TEST(ShutdownE2eTest, HealthEndpointsAnswerWhileServing) {
   ServerProcess server;
   std::string why;
