@@ -5,6 +5,8 @@
 //   - --log-format=json: every line is a JSON object; a failed call is logged at warning
 //     with its request id (the client's x-request-id), model, code and message.
 //   - every inference call gets x-request-id back: the client's, or a generated one.
+//   - a call that fails on a model's worker (after it was queued) is logged there with its
+//     request id and counted once, under its signature, with nothing left in flight.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -205,6 +207,82 @@ TEST_F(ObservabilityE2eTest, JsonLogsCarryTheRequestIdOfAFailedCall) {
   EXPECT_EQ(Member(failures["kserve-9"], "api"), "kserve");
   EXPECT_EQ(Member(failures["kserve-9"], "code"), "NOT_FOUND");
   EXPECT_EQ(Member(failures["kserve-9"], "model"), "mnist");
+}
+
+// The JSON log lines of `log` whose message is "request failed", by request_id.
+std::map<std::string, client::JsonValue> FailureLines(const std::string& log) {
+  std::map<std::string, client::JsonValue> failures;
+  std::istringstream lines(log);
+  std::string line;
+  while (std::getline(lines, line)) {
+    absl::StatusOr<client::JsonValue> json = client::ParseJson(line);
+    if (json.ok() && json->kind == client::JsonValue::Kind::kObject &&
+        Member(*json, "message") == "request failed") {
+      failures[Member(*json, "request_id")] = *json;
+    }
+  }
+  return failures;
+}
+
+TEST(WorkerFailureE2eTest, ACallFailedOnTheWorkerIsLoggedWithItsRequestIdAndCountedOnce) {
+  // Requests to `digits_queued` wait 1.5 s in its batch queue (the batch never fills); a
+  // client deadline of 300 ms has passed when the worker takes the batch, so the worker
+  // answers DEADLINE_EXCEEDED without running it.
+  TempRepository repo;
+  repo.AddModel("digits_queued", 1, Repository() + "/digits/1/model.onnx");
+  repo.AddConfig("digits_queued",
+                 "batching { max_batch_size: 64 max_queue_delay_us: 1500000 }\n"
+                 "instances { workers: 1 }\n");
+  ServerProcess server;
+  std::string why;
+  std::shared_ptr<grpc::Channel> channel =
+      StartServerWith(server, repo.path(), {"--log-format=json", "--shutdown-delay-secs=0"}, &why);
+  ASSERT_NE(channel, nullptr) << why;
+
+  tensorflow::serving::PredictRequest request = TfRequest(Batch4Bytes(), 4);
+  request.mutable_model_spec()->set_name("digits_queued");
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
+  context.AddMetadata("x-request-id", "queued-late-3");
+  tensorflow::serving::PredictResponse response;
+  EXPECT_EQ(tensorflow::serving::PredictionService::NewStub(channel)
+                ->Predict(&context, request, &response)
+                .error_code(),
+            grpc::StatusCode::DEADLINE_EXCEEDED);
+
+  // The client gave up at 300 ms; the worker answers at about 1.5 s.
+  std::map<std::string, client::JsonValue> failures;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        failures = FailureLines(server.log());
+        return failures.count("queued-late-3") > 0;
+      },
+      std::chrono::seconds(10)))
+      << server.log();
+  if (failures.count("queued-late-3") > 0) {
+    const client::JsonValue& late = failures["queued-late-3"];
+    EXPECT_EQ(Member(late, "level"), "warning");
+    EXPECT_EQ(Member(late, "api"), "tfserving");
+    EXPECT_EQ(Member(late, "model"), "digits_queued");
+    EXPECT_EQ(Member(late, "code"), "DEADLINE_EXCEEDED");
+    EXPECT_THAT(Member(late, "error"), HasSubstr("in the queue; the request was not run"));
+  }
+  EXPECT_EQ(failures.size(), 1u);
+
+  const std::string text = HttpGet(server.metrics_port(), "/metrics");
+  const std::string model = "model=\"digits_queued\"";
+  EXPECT_EQ(SumMetric(text, "q8serve_requests_total",
+                      {model, "signature=\"serving_default\"", "status=\"DEADLINE_EXCEEDED\"",
+                       "version=\"1\""}),
+            1);
+  EXPECT_EQ(SumMetric(text, "q8serve_requests_total", {model}), 1) << "counted once";
+  EXPECT_EQ(SumMetric(text, "q8serve_request_duration_seconds_count", {model}), 1);
+  EXPECT_EQ(SumMetric(text, "q8serve_requests_in_flight", {model}), 0);
+  EXPECT_EQ(SumMetric(text, "q8serve_queue_depth", {model}), 0);
+  EXPECT_EQ(SumMetric(text, "q8serve_batch_size_count", {model}), 0) << "the model never ran";
+
+  channel.reset();
+  EXPECT_EQ(server.Stop(SIGTERM, kExitTimeout), std::optional<int>(0)) << server.log();
 }
 
 }  // namespace
