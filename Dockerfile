@@ -12,7 +12,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       g++ cmake make pkg-config libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev \
       protobuf-compiler libabsl-dev libre2-dev libdnnl-dev ocl-icd-opencl-dev libspdlog-dev \
-      prometheus-cpp-dev libonnx-dev libgtest-dev libgmock-dev libbenchmark-dev \
+      prometheus-cpp-dev libcivetweb-dev libonnx-dev libgtest-dev libgmock-dev libbenchmark-dev \
       flatbuffers-compiler flatbuffers-compiler-dev libflatbuffers-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -57,7 +57,7 @@ FROM debian:bookworm
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libgrpc++1.51 libprotobuf32 libdnnl2 libspdlog1.10 libprometheus-cpp-core1.0 \
-      libprometheus-cpp-pull1.0 libonnx1 libgomp1 libabsl20220623 libre2-9 ocl-icd-libopencl1 \
+      libcivetweb1 libonnx1 libgomp1 libabsl20220623 libre2-9 ocl-icd-libopencl1 \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log \
  && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin q8serve
 COPY --from=build /src/build/server/q8serve /src/build/client/q8c /usr/local/bin/

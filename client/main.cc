@@ -20,7 +20,7 @@ Commands:
   signature  show how q8serve binds a signature to the model's tensors, and why
   graph      list a loaded model's tensors and nodes, optionally filtered
   health     gRPC health check; exit 0 only when SERVING
-  bench      closed-loop load test of Predict / ModelInfer, one JSON line
+  bench      load test of Predict / ModelInfer (closed or open loop), one JSON line
   status     every model version the server knows: state, and why not serving
   reload     make the server rescan its model repository now; show what changed
   help       q8c help COMMAND shows that command's flags
@@ -140,18 +140,27 @@ Prints {"model":..,"version":..,"outputs":{"NAME":{"dtype":..,"shape":[..],
            [--input NAME=FILE.npy ...] [--json-input=FILE_OR_INLINE]
            [--dtype NAME=TYPE ...] [--concurrency=N]
            [--requests=N | --duration-s=S] [--timeout-ms=N]
+           [--qps=R [--arrival=poisson|fixed] [--max-in-flight=N] [--seed=N]]
 
-  Closed loop: --concurrency workers (default 8), each with its own
-  connection, send the request built as `q8c predict` builds it, back to
+  Closed loop (default): --concurrency workers (default 8), each with its
+  own connection, send the request built as `q8c predict` builds it, back to
   back, until --requests (default 1000) are sent or for --duration-s.
+  Open loop (--qps): calls go out at R per second whatever the answers do
+  (--arrival: poisson (default) or fixed interval), over --concurrency
+  connections, --requests calls or for --duration-s; at most --max-in-flight
+  (default 1000) pending, a call due beyond that is dropped. Latency counts
+  from each call's scheduled time; a send more than 1 ms behind it is late.
   Inputs and --api as for predict.
 
-Prints one JSON line: {"api":..,"concurrency":..,"requests":..,"ok":..,
+Prints one JSON line: {"mode":"closed"|"open","api":..,"concurrency":..,
+["target_qps","arrival","max_in_flight","scheduled","sent","dropped","late",
+"late_threshold_ms","achieved_qps" (open loop only),] "requests":..,"ok":..,
 "errors":{"UNAVAILABLE":..},"duration_s":..,"throughput_per_s":..,
 "p50_ms":..,"p90_ms":..,"p99_ms":..,"p999_ms":..}. Exit 1 if any call failed.
 )",
        {"target", "model", "version", "signature", "api", "input", "json-input", "dtype",
-        "concurrency", "requests", "duration-s", "timeout-ms"},
+        "concurrency", "requests", "duration-s", "timeout-ms", "qps", "arrival", "max-in-flight",
+        "seed"},
        {"input", "dtype"},
        {},
        RunBench},

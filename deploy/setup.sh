@@ -18,6 +18,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev libre2-dev
   libdnnl-dev ocl-icd-opencl-dev   # oneDNN's CMake config looks for OpenCL
   libspdlog-dev prometheus-cpp-dev libonnx-dev
+  libcivetweb-dev   # the metrics port's HTTP server (/metrics, /ready); prometheus-cpp-dev pulls it too
   flatbuffers-compiler flatbuffers-compiler-dev libflatbuffers-dev   # .tflite reader (static)
   libgtest-dev libgmock-dev libbenchmark-dev
 )

@@ -5,18 +5,22 @@
 #
 #   deploy/test-lb.sh [haproxy|nginx|all]      (default all; needs build/ from setup.sh)
 #
-# Reports per run: requests, errors by gRPC code, requests served by each replica (its
-# q8serve_requests_total; the killed one is read just before the signal), throughput, p99.
-# Three runs per balancer: SIGKILL; SIGTERM; and "drain": the balancer first stops sending
-# new requests to the replica (HAProxy: runtime API `set server ... state drain`; nginx:
-# reload with the server marked down), 1 s later the replica gets SIGTERM — the order
-# Kubernetes follows with a preStop delay while the endpoint is removed.
+# Reports per run: requests, errors by gRPC code, requests answered by each replica (its
+# q8serve_requests_total: replica a's total from its exit log line "answered N inference
+# requests", so calls it served during its shutdown count; a SIGKILLed one has no exit,
+# so its /metrics is read just before the signal), throughput, p99.
+# Three runs per balancer: SIGKILL; SIGTERM (q8serve answers GET /ready with 503 at once,
+# keeps serving for --shutdown-delay-secs, 2 s, then drains; HAProxy health-checks /ready on
+# each replica's metrics port); and "drain": the balancer first stops sending new
+# requests to the replica (HAProxy: runtime API `set server ... state drain`; nginx:
+# reload with the server marked down), 1 s later the replica gets SIGTERM.
 # Pass: drain runs 0 errors, a SIGTERMed replica exits 0; SIGKILL and SIGTERM runs <= 0.5 %
-# errors (STRICT_TERM=1: SIGTERM runs must have 0 errors too; see deploy/README.md on
-# why a bare SIGTERM still costs a few calls).
+# errors (STRICT_TERM=1: SIGTERM runs must have 0 errors too; .ci/run sets it).
 # Environment: BUILD_DIR (build), CONCURRENCY (16), DURATION (6 s), KILL_AT (2 s), DRAIN_WAIT
-# (1 s), THREADS (1, per replica), RESULTS (also write the table to this file). Installs
-# haproxy / nginx-light if missing. Every process it starts is stopped on exit; ~75 s.
+# (1 s), THREADS (1, per replica), SHUTDOWN_DELAY (2 s, q8serve --shutdown-delay-secs),
+# RUNS (1: each balancer's three runs this many times), RESULTS (also write the table to
+# this file). Installs haproxy / nginx-light if missing. Every process it starts is
+# stopped on exit; ~75 s per round.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,6 +31,8 @@ concurrency=${CONCURRENCY:-16}
 duration=${DURATION:-6}
 kill_at=${KILL_AT:-2}
 threads=${THREADS:-1}
+shutdown_delay=${SHUTDOWN_DELAY:-2}
+runs=${RUNS:-1}
 lbs=${1:-all}
 [ "$lbs" = all ] && lbs="haproxy nginx"
 work=$(mktemp -d /tmp/q8-lb.XXXXXX)
@@ -36,11 +42,11 @@ t_start=$SECONDS
 log() { printf '\033[1m[test-lb %3ds]\033[0m %s\n' "$((SECONDS - t_start))" "$*" >&2; }
 fail() { log "$*"; echo "test-lb: FAIL: $*"; exit 1; }
 
-stop_pid() {  # TERM, then KILL after 6 s (q8serve drains for up to 5 s)
+stop_pid() {  # TERM, then KILL after 10 s (q8serve: delay + a drain of up to 5 s)
   local pid=$1
   kill -0 "$pid" 2>/dev/null || return 0
   kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
   kill -KILL "$pid" 2>/dev/null || true
 }
 cleanup() {
@@ -76,14 +82,18 @@ served() {
   curl -fsS --max-time 2 "http://127.0.0.1:$1/metrics" 2>/dev/null |
     awk '/^q8serve_requests_total\{/ {s += $NF} END {printf "%d", s}' || echo 0
 }
+# The count a replica logged at exit: "q8serve stopped; answered N inference requests".
+answered() {
+  sed -n 's/.*q8serve stopped; answered \([0-9]*\) inference requests.*/\1/p' "$1" | tail -1
+}
 json_field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$@"; }
 
 start_replica() {  # NAME → sets port_NAME, mport_NAME, pid_NAME
   local n=$1
   rm -f "$work/$n.ready"
   "$q8serve" --model-repository="$repo/deploy/models" --host=127.0.0.1 --grpc-port=0 \
-    --metrics-port=0 --threads="$threads" --ready-file="$work/$n.ready" --log-level=warn \
-    >"$work/$n.log" 2>&1 &
+    --metrics-port=0 --threads="$threads" --ready-file="$work/$n.ready" --log-level=info \
+    --shutdown-delay-secs="$shutdown_delay" >"$work/$n.log" 2>&1 &
   local pid=$!
   pids+=("$pid")
   for _ in $(seq 1 100); do [ -f "$work/$n.ready" ] && break; sleep 0.1; done
@@ -100,7 +110,7 @@ start_lb() {  # LB PORT → sets pid_lb
       # A second file adds the admin socket the drain run uses.
       printf 'global\n    stats socket %s level admin\n' "$work/haproxy.sock" >"$work/admin.cfg"
       Q8_LB_BIND=127.0.0.1:$port Q8_BACKEND1=127.0.0.1:$port_a Q8_BACKEND2=127.0.0.1:$port_b \
-        haproxy -db -f "$repo/deploy/lb/haproxy.cfg" -f "$work/admin.cfg" >"$work/haproxy.log" 2>&1 &
+        Q8_CHECK_PORT1=$mport_a Q8_CHECK_PORT2=$mport_b haproxy -db -f "$repo/deploy/lb/haproxy.cfg" -f "$work/admin.cfg" >"$work/haproxy.log" 2>&1 &
       ;;
     nginx)
       local d=$work/nginx
@@ -159,18 +169,21 @@ run() {  # LB KILL|TERM|DRAIN
   if [ "$sig" = DRAIN ]; then
     drain_a "$lb"
     sleep "${DRAIN_WAIT:-1}"
-    served_a=$(served "$mport_a")
     kill -TERM "$pid_a"
+  elif [ "$sig" = KILL ]; then
+    served_a="$(served "$mport_a") (before)"
+    kill -KILL "$pid_a"
   else
-    served_a=$(served "$mport_a")
-    kill -"$sig" "$pid_a"
+    kill -TERM "$pid_a"
   fi
   if [ "$sig" != KILL ]; then
-    for _ in $(seq 1 80); do kill -0 "$pid_a" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 1 120); do kill -0 "$pid_a" 2>/dev/null || break; sleep 0.1; done
   fi
   set +e
   wait "$pid_a"
   victim_rc=$?
+  [ "$sig" = KILL ] || served_a=$(answered "$work/a.log")
+  [ -n "$served_a" ] || served_a="? (no exit line)"
   wait "$bench"
   local bench_rc=$?
   set -e
@@ -208,20 +221,22 @@ EOF
   pids=()
 }
 
-for lb in $lbs; do
-  run "$lb" KILL
-  run "$lb" TERM
-  run "$lb" DRAIN
+for _ in $(seq 1 "$runs"); do
+  for lb in $lbs; do
+    run "$lb" KILL
+    run "$lb" TERM
+    run "$lb" DRAIN
+  done
 done
 
 table=$(
-  echo "| balancer | replica a at ${kill_at} s | requests | errors | by code | served by a (read just before the signal) | served by b | a's exit | req/s | p50 ms | p99 ms |"
+  echo "| balancer | replica a at ${kill_at} s | requests | errors | by code | answered by a (at its exit; SIGKILL: before the signal) | answered by b | a's exit | req/s | p50 ms | p99 ms |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|"
   printf '%s\n' "${rows[@]}"
 )
 echo "$table"
 [ -z "${RESULTS:-}" ] || echo "$table" >"$RESULTS"
-echo "(concurrency $concurrency, ${duration} s per run, signal at ${kill_at} s, $threads thread(s) per replica, loopback)"
+echo "(concurrency $concurrency, ${duration} s per run, signal at ${kill_at} s, --shutdown-delay-secs=$shutdown_delay, $threads thread(s) per replica, loopback)"
 if [ ${#failures[@]} -gt 0 ]; then
   fail "$(IFS='; '; echo "${failures[*]}")"
 fi

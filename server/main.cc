@@ -3,10 +3,15 @@
 // Shutdown: SIGINT/SIGTERM are blocked in every thread (the mask is set here, before
 // gRPC or the metrics server start threads, and inherited by them) and received by one
 // thread with sigwait; a plain signal handler does not mix with gRPC's threads. On a
-// signal health turns NOT_SERVING, in-flight calls get 5 s, and the process exits 0.
+// signal: health NOT_SERVING, GET /ready 503 and new connections refused at once; calls
+// on open connections are still served for --shutdown-delay-secs (a second signal cuts
+// this short) so balancers stop sending; then gRPC stops taking calls and in-flight ones
+// get --shutdown-grace-secs; exit 0.
 #include <pthread.h>
 #include <signal.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -16,13 +21,26 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "server/logging.h"
 #include "server/options.h"
 #include "server/server.h"
 #include "spdlog/spdlog.h"
 
 namespace {
 
-constexpr std::chrono::seconds kShutdownGrace(5);
+// Waits up to `timeout` for one of `signals`; true if one came.
+bool WaitForSignal(const sigset_t& signals, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    const auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::nanoseconds::zero()) return false;
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+    const timespec ts{.tv_sec = static_cast<time_t>(ns / 1000000000),
+                      .tv_nsec = static_cast<long>(ns % 1000000000)};
+    if (sigtimedwait(&signals, nullptr, &ts) > 0) return true;
+    if (errno != EINTR) return false;  // EAGAIN: the time is up
+  }
+}
 
 // Writes the ready file atomically (PATH.tmp then rename), so a reader polling for the
 // file never sees it half-written.
@@ -52,7 +70,11 @@ int main(int argc, char** argv) {
     std::fputs(q8::server::Usage().c_str(), stdout);
     return 0;
   }
-  spdlog::set_level(spdlog::level::from_str(options->log_level));
+  if (absl::Status s = q8::server::ConfigureLogging(options->log_format, options->log_level);
+      !s.ok()) {
+    std::fprintf(stderr, "q8serve: %s\n", std::string(s.message()).c_str());
+    return 2;
+  }
 
   sigset_t signals;
   sigemptyset(&signals);
@@ -78,16 +100,29 @@ int main(int argc, char** argv) {
   spdlog::info("q8serve ready (gRPC port {}, metrics port {})", (*server)->grpc_port(),
                (*server)->metrics_port());
 
-  std::thread signal_waiter([&signals, s = server->get()] {
+  const std::chrono::seconds delay(options->shutdown_delay_secs);
+  const std::chrono::seconds grace(options->shutdown_grace_secs);
+  std::thread signal_waiter([&signals, delay, grace, s = server->get()] {
     int sig = 0;
     sigwait(&signals, &sig);
-    spdlog::info("received {}; health NOT_SERVING, draining for up to {} s",
-                 sig == SIGTERM ? "SIGTERM" : "SIGINT", kShutdownGrace.count());
-    s->Shutdown(kShutdownGrace);
+    s->SetNotServing();
+    spdlog::info(
+        "received {}; health NOT_SERVING (GET /ready: 503), new connections refused, still "
+        "serving open ones for {} s, then draining in-flight calls for up to {} s",
+        sig == SIGTERM ? "SIGTERM" : "SIGINT", delay.count(), grace.count());
+    if (WaitForSignal(signals, delay)) {
+      spdlog::info("second signal: draining now");
+    }
+    spdlog::info("draining: no new calls accepted");
+    s->Shutdown(grace);
   });
   (*server)->Wait();
   signal_waiter.join();
+  const q8::server::Metrics::RequestTotals answered = (*server)->CountRequests();
   server->reset();
-  spdlog::info("q8serve stopped");
+  // deploy/test-lb.sh reads the count from this line: the replica's metrics port is
+  // gone once it has exited.
+  spdlog::info("q8serve stopped; answered {} inference requests ({} OK)", answered.all,
+               answered.ok);
   return 0;
 }

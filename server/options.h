@@ -2,7 +2,10 @@
 //
 //   q8serve --model-repository=DIR [--grpc-port=8500] [--metrics-port=8502]
 //           [--host=0.0.0.0] [--threads=0] [--ready-file=PATH] [--log-level=info]
-//           [--repository-poll-secs=0] [--workers=0]
+//           [--log-format=text] [--repository-poll-secs=0] [--workers=0]
+//           [--max-message-bytes=N] [--grpc-max-connection-age-secs=0]
+//           [--grpc-max-connection-age-grace-secs=0] [--shutdown-delay-secs=2]
+//           [--shutdown-grace-secs=5]
 //
 // Parsed by hand (`--name=value` or `--name value`) rather than with absl flags, so
 // options are a plain value with no global flag registry, and tests can parse freely.
@@ -38,9 +41,44 @@ struct ServerOptions {
   std::string ready_file;
   // spdlog level: trace, debug, info, warn, error, critical, off.
   std::string log_level = "info";
-  // Largest request message accepted. gRPC's 4 MiB default is too small for batches of
-  // images; larger requests cost memory per in-flight call.
+  // How log lines look: "text" (spdlog's human format) or "json" (one JSON object per
+  // line: time, level, message and the event's fields, e.g. request_id), for log
+  // collectors that parse lines.
+  std::string log_format = "text";
+  // Largest request and response message of an inference call, in bytes. gRPC's 4 MiB
+  // default is too small for batches of images; larger requests cost memory per
+  // in-flight call. A Predict/ModelInfer request or response over it fails with
+  // RESOURCE_EXHAUSTED naming this flag; gRPC itself refuses messages over twice this
+  // (before parsing them), with its own message.
   int max_message_bytes = 64 << 20;
+
+  // --- Connections ---
+  // Close each client connection (GOAWAY, the client reconnects transparently) after
+  // about this many seconds (gRPC adds +-10 % jitter). Behind an L4 balancer (kube-proxy,
+  // a TCP load balancer) a client's calls stay on the replica its connection was made
+  // to; a maximum age makes long-lived clients spread over new replicas too. 0 = never
+  // (gRPC's default). Costs one reconnect per client per age.
+  int grpc_max_connection_age_secs = 0;
+  // After the age GOAWAY, calls still running on the old connection get this long before
+  // it is closed under them. 0 = no limit: they always finish.
+  int grpc_max_connection_age_grace_secs = 0;
+
+  // --- Shutdown (SIGTERM / SIGINT) ---
+  // On the signal, health turns NOT_SERVING, GET /ready on the metrics port answers 503
+  // and new connections are refused, at once; calls on the connections already open
+  // are still served for this many seconds, so balancers stop sending first (HAProxy's
+  // /ready check runs every 0.5 s in deploy/lb/haproxy.cfg; nginx is refused on its
+  // next reconnect; Kubernetes endpoint removal takes a few seconds). Calls that reach
+  // gRPC after the drain below began are cancelled by it, so this must cover the
+  // balancer's detection time. 0 = drain at once (a lone server, no balancer).
+  int shutdown_delay_secs = 2;
+  // Then gRPC stops accepting calls and the calls in flight (queued in a model's request
+  // queue or running) get up to this long to finish; any still open are cancelled (a
+  // queued one still runs; its answer is dropped). Connections with no call in flight are
+  // closed as soon as none is left, so idle clients do not hold the exit. The process
+  // exits 0 after at most shutdown_delay_secs + shutdown_grace_secs (+ about 1 s). A
+  // second signal skips what is left of the delay.
+  int shutdown_grace_secs = 5;
 
   // --- Model repository ---
   // Rescan the model repository every this many seconds: new versions load, removed

@@ -1,6 +1,7 @@
 #include "server/api/kserve_service.h"
 
 #include <algorithm>
+#include <chrono>
 #include <optional>
 #include <string>
 #include <utility>
@@ -59,9 +60,15 @@ std::pair<std::string, std::string> NotReadyReason(const ServingMap& map, const 
   return {std::string(VersionStateName(status->state)), reason};
 }
 
-absl::Status DecodeInfer(const inference::ModelInferRequest& request, InferenceRequest* inference) {
+// The --max-message-bytes check comes first: an oversize request costs no decoding.
+absl::Status DecodeInfer(const inference::ModelInferRequest& request, int64_t max_message_bytes,
+                         InferenceRequest* inference) {
   inference->api = Api::kKServe;
   inference->model_name = request.model_name();
+  if (absl::Status s = CheckMessageSize(request, max_message_bytes, "ModelInfer request");
+      !s.ok()) {
+    return s;
+  }
   if (request.model_name().empty()) {
     return absl::InvalidArgumentError("model_name is required");
   }
@@ -88,7 +95,7 @@ absl::Status DecodeInfer(const inference::ModelInferRequest& request, InferenceR
 }
 
 absl::Status EncodeInfer(const absl::StatusOr<InferenceResponse>& result, const std::string& id,
-                         inference::ModelInferResponse* response) {
+                         int64_t max_message_bytes, inference::ModelInferResponse* response) {
   if (!result.ok()) return result.status();
   response->set_model_name(result->model_name);
   response->set_model_version(absl::StrCat(result->version));
@@ -98,7 +105,8 @@ absl::Status EncodeInfer(const absl::StatusOr<InferenceResponse>& result, const 
                                        response->add_raw_output_contents());
     if (!s.ok()) return s;
   }
-  return absl::OkStatus();
+  // The model ran (and is counted OK in the request metrics); only the reply is too big.
+  return CheckMessageSize(*response, max_message_bytes, "ModelInfer response");
 }
 
 template <typename Body>
@@ -168,23 +176,31 @@ grpc::ServerUnaryReactor* KServeService::ModelInfer(grpc::CallbackServerContext*
                                                     const inference::ModelInferRequest* request,
                                                     inference::ModelInferResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // Set on the context before anything can finish the call: the id goes out in the
+  // initial metadata, which gRPC sends with Finish, from whichever thread calls it.
+  std::string request_id = request_ids_.Assign(context);
   InferenceRequest inference;
-  const grpc::Status decoded = GuardedCall([&] {
-    absl::Status s = DecodeInfer(*request, &inference);
-    if (!s.ok()) core_->RecordRejected(inference.model_name, inference.api, s);
-    return s;
-  });
+  const grpc::Status decoded = GuardedCall([&] { return Decode(*request, &inference); });
   if (!decoded.ok()) {
+    LogFailedRequest(request_id, Api::kKServe, request->model_name(), decoded);
     reactor->Finish(decoded);
     return reactor;
   }
   inference.deadline = DeadlineOf(*context);
   // `request` and `response` stay valid until Finish; the answer may come on this thread
-  // (a request rejected before queueing) or on a worker of the model.
-  core_->PredictAsync(
-      std::move(inference), [reactor, request, response](absl::StatusOr<InferenceResponse> result) {
-        reactor->Finish(GuardedCall([&] { return EncodeInfer(result, request->id(), response); }));
-      });
+  // (a request rejected before queueing) or on a worker of the model. It captures what it
+  // needs by value, not the service: Finish is its last act, and once a call has
+  // finished the server may be shutting down under the worker.
+  core_->PredictAsync(std::move(inference), [reactor, request, response, limit = max_message_bytes_,
+                                             request_id = std::move(request_id)](
+                                                absl::StatusOr<InferenceResponse> result) {
+    const grpc::Status status =
+        GuardedCall([&] { return EncodeInfer(result, request->id(), limit, response); });
+    if (!status.ok()) {
+      LogFailedRequest(request_id, Api::kKServe, request->model_name(), status);
+    }
+    reactor->Finish(status);
+  });
   return reactor;
 }
 
@@ -221,14 +237,23 @@ absl::Status KServeService::DoModelMetadata(const inference::ModelMetadataReques
   return absl::OkStatus();
 }
 
+absl::Status KServeService::Decode(const inference::ModelInferRequest& request,
+                                   InferenceRequest* inference) const {
+  const auto start = std::chrono::steady_clock::now();
+  absl::Status decoded = DecodeInfer(request, max_message_bytes_, inference);
+  if (!decoded.ok()) {
+    core_->RecordRejected(
+        inference->model_name, inference->api, decoded,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  return decoded;
+}
+
 absl::Status KServeService::DoModelInfer(const inference::ModelInferRequest& request,
                                          inference::ModelInferResponse* response) const {
   InferenceRequest inference;
-  if (absl::Status decoded = DecodeInfer(request, &inference); !decoded.ok()) {
-    core_->RecordRejected(inference.model_name, inference.api, decoded);
-    return decoded;
-  }
-  return EncodeInfer(core_->Predict(inference), request.id(), response);
+  if (absl::Status decoded = Decode(request, &inference); !decoded.ok()) return decoded;
+  return EncodeInfer(core_->Predict(inference), request.id(), max_message_bytes_, response);
 }
 
 }  // namespace q8::server

@@ -1,17 +1,21 @@
 // inference.GRPCInferenceService (KServe v2 / Triton gRPC protocol): liveness,
 // readiness, metadata and ModelInfer.
 //
-// Thread-safe (stateless apart from the thread-safe PredictCore). ModelInfer decodes and
-// validates on gRPC's callback thread, queues the request and returns; the model's
-// worker encodes the response and finishes the call. The other handlers answer inline.
-// `core` must outlive the service and every call it has queued (the gRPC server waits
-// for them when it shuts down).
+// Thread-safe (stateless apart from the thread-safe PredictCore and the request id
+// counter). ModelInfer decodes and validates on gRPC's callback thread, queues the
+// request and returns; the model's worker encodes the response and finishes the call.
+// The other handlers answer inline. `core` must outlive the service and every call it
+// has queued (the gRPC server waits for them when it shuts down). Each ModelInfer gets a
+// request id (request_id.h), set on the call before it is queued; failed ones are
+// logged at warning level with it, by whichever thread finishes the call.
 #pragma once
 
 #include <string>
 
 #include "absl/status/status.h"
 #include "kserve/grpc_service.grpc.pb.h"
+#include "server/api/message_limit.h"
+#include "server/api/request_id.h"
 #include "server/inference/predict_core.h"
 
 namespace q8::server {
@@ -50,6 +54,9 @@ class KServeService final : public inference::GRPCInferenceService::CallbackServ
                                        const inference::ModelInferRequest* request,
                                        inference::ModelInferResponse* response) override;
 
+  // Largest ModelInfer request / response (--max-message-bytes). Call before serving.
+  void set_max_message_bytes(int64_t bytes) { max_message_bytes_ = bytes; }
+
   // Handler bodies without gRPC (tests call these directly). DoModelInfer waits for the
   // model's answer.
   absl::Status DoModelReady(const inference::ModelReadyRequest& request,
@@ -60,8 +67,15 @@ class KServeService final : public inference::GRPCInferenceService::CallbackServ
                             inference::ModelInferResponse* response) const;
 
  private:
+  // Decodes `request` into `inference` after the --max-message-bytes check; a request
+  // rejected here is counted (PredictCore::RecordRejected) with its decoding time.
+  absl::Status Decode(const inference::ModelInferRequest& request,
+                      InferenceRequest* inference) const;
+
   const PredictCore* const core_;
   const std::string server_version_;
+  int64_t max_message_bytes_ = kDefaultMaxMessageBytes;
+  RequestIdSource request_ids_;
 };
 
 }  // namespace q8::server

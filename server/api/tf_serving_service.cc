@@ -1,5 +1,6 @@
 #include "server/api/tf_serving_service.h"
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <utility>
@@ -43,10 +44,14 @@ void FillTensorInfo(const SignatureTensor& t, tensorflow::TensorInfo* out) {
   ShapeToTf(t.shape, out->mutable_tensor_shape());
 }
 
+// The --max-message-bytes check comes first: an oversize request costs no decoding.
 absl::Status DecodePredict(const tensorflow::serving::PredictRequest& request,
-                           InferenceRequest* inference) {
+                           int64_t max_message_bytes, InferenceRequest* inference) {
   inference->api = Api::kTfServing;
   inference->model_name = request.model_spec().name();
+  if (absl::Status s = CheckMessageSize(request, max_message_bytes, "Predict request"); !s.ok()) {
+    return s;
+  }
   absl::StatusOr<std::optional<int64_t>> version = VersionOf(request.model_spec());
   if (!version.ok()) return version.status();
   inference->version = *version;
@@ -61,6 +66,7 @@ absl::Status DecodePredict(const tensorflow::serving::PredictRequest& request,
 }
 
 absl::Status EncodePredict(const absl::StatusOr<InferenceResponse>& result,
+                           int64_t max_message_bytes,
                            tensorflow::serving::PredictResponse* response) {
   if (!result.ok()) return result.status();
   for (const NamedTensor& out : result->outputs) {
@@ -71,7 +77,8 @@ absl::Status EncodePredict(const absl::StatusOr<InferenceResponse>& result,
   spec->set_name(result->model_name);
   spec->mutable_version()->set_value(result->version);
   spec->set_signature_name(result->signature_name);
-  return absl::OkStatus();
+  // The model ran (and is counted OK in the request metrics); only the reply is too big.
+  return CheckMessageSize(*response, max_message_bytes, "Predict response");
 }
 
 }  // namespace
@@ -80,23 +87,30 @@ grpc::ServerUnaryReactor* TfServingService::Predict(
     grpc::CallbackServerContext* context, const tensorflow::serving::PredictRequest* request,
     tensorflow::serving::PredictResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // Set on the context before anything can finish the call: the id goes out in the
+  // initial metadata, which gRPC sends with Finish, from whichever thread calls it.
+  std::string request_id = request_ids_.Assign(context);
   InferenceRequest inference;
-  const grpc::Status decoded = GuardedCall([&] {
-    absl::Status s = DecodePredict(*request, &inference);
-    if (!s.ok()) core_->RecordRejected(inference.model_name, inference.api, s);
-    return s;
-  });
+  const grpc::Status decoded = GuardedCall([&] { return Decode(*request, &inference); });
   if (!decoded.ok()) {
+    LogFailedRequest(request_id, Api::kTfServing, request->model_spec().name(), decoded);
     reactor->Finish(decoded);
     return reactor;
   }
   inference.deadline = DeadlineOf(*context);
-  // The reactor and `response` stay valid until Finish; the answer may come on this
-  // thread (a request rejected before queueing) or on a worker of the model.
-  core_->PredictAsync(
-      std::move(inference), [reactor, response](absl::StatusOr<InferenceResponse> result) {
-        reactor->Finish(GuardedCall([&] { return EncodePredict(result, response); }));
-      });
+  // The reactor, `request` and `response` stay valid until Finish; the answer may come on
+  // this thread (a request rejected before queueing) or on a worker of the model. It
+  // captures what it needs by value, not the service: Finish is its last act, and once a
+  // call has finished the server may be shutting down under the worker.
+  core_->PredictAsync(std::move(inference), [reactor, request, response, limit = max_message_bytes_,
+                                             request_id = std::move(request_id)](
+                                                absl::StatusOr<InferenceResponse> result) {
+    const grpc::Status status = GuardedCall([&] { return EncodePredict(result, limit, response); });
+    if (!status.ok()) {
+      LogFailedRequest(request_id, Api::kTfServing, request->model_spec().name(), status);
+    }
+    reactor->Finish(status);
+  });
   return reactor;
 }
 
@@ -109,14 +123,23 @@ grpc::ServerUnaryReactor* TfServingService::GetModelMetadata(
   return reactor;
 }
 
+absl::Status TfServingService::Decode(const tensorflow::serving::PredictRequest& request,
+                                      InferenceRequest* inference) const {
+  const auto start = std::chrono::steady_clock::now();
+  absl::Status decoded = DecodePredict(request, max_message_bytes_, inference);
+  if (!decoded.ok()) {
+    core_->RecordRejected(
+        inference->model_name, inference->api, decoded,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  return decoded;
+}
+
 absl::Status TfServingService::DoPredict(const tensorflow::serving::PredictRequest& request,
                                          tensorflow::serving::PredictResponse* response) const {
   InferenceRequest inference;
-  if (absl::Status decoded = DecodePredict(request, &inference); !decoded.ok()) {
-    core_->RecordRejected(inference.model_name, inference.api, decoded);
-    return decoded;
-  }
-  return EncodePredict(core_->Predict(inference), response);
+  if (absl::Status decoded = Decode(request, &inference); !decoded.ok()) return decoded;
+  return EncodePredict(core_->Predict(inference), max_message_bytes_, response);
 }
 
 absl::Status TfServingService::DoGetModelMetadata(

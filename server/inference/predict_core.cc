@@ -202,16 +202,24 @@ void PredictCore::PredictAsync(InferenceRequest request, PredictDone done) const
     return;
   }
   map.reset();  // the request holds its servable, not the whole map
-  // Request metrics on every answer, whichever thread gives it. The handles belong to
-  // Metrics, not to the servable, so they outlive it.
+  // From here the request counts as in flight until it is answered, queued or running:
+  // one RequestStarted, matched by the RecordRequest in `answer`, whichever thread
+  // answers. The handles belong to Metrics, not to the servable, so they outlive it.
   ModelMetrics* const metrics = (*servable)->metrics;
+  if (metrics != nullptr) metrics->RequestStarted();
+  // The signature that will answer, for the `signature` label ("" when the request names
+  // one this version lacks). Worked out here: the servable is let go before the answer.
+  const Signature* signature = (*servable)->FindSignature(request.signature_name);
+  std::string signature_name = signature != nullptr ? signature->name : std::string();
   const Api api = request.api;
-  PredictDone answer = [metrics, api, start, done = std::move(done)](
-                           absl::StatusOr<InferenceResponse> response) mutable {
+  PredictDone answer = [metrics, api, start, signature = std::move(signature_name),
+                        done = std::move(done)](absl::StatusOr<InferenceResponse> r) mutable {
+    // Recorded before `done`: once the caller has its answer (a gRPC call finished), the
+    // server may be shutting down, and every answered request must already be counted.
     if (metrics != nullptr) {
-      metrics->RecordRequest(api, response.status().code(), SecondsSince(start));
+      metrics->RecordRequest(api, signature, r.status().code(), SecondsSince(start));
     }
-    std::move(done)(std::move(response));
+    std::move(done)(std::move(r));
   };
   PredictOn(*std::move(servable), std::move(request), std::move(answer));
 }
@@ -268,12 +276,12 @@ absl::StatusOr<InferenceResponse> PredictCore::Predict(const InferenceRequest& r
   return result;
 }
 
-void PredictCore::RecordRejected(absl::string_view model_name, Api api,
-                                 const absl::Status& status) const {
+void PredictCore::RecordRejected(absl::string_view model_name, Api api, const absl::Status& status,
+                                 double seconds) const {
   if (metrics_ == nullptr) return;
   std::shared_ptr<const ServingMap> map = repository_->Snapshot();
   const bool known = map->FindModel(model_name) != nullptr;
-  metrics_->RecordUnmatchedRequest(known ? model_name : "", "", api, status.code(), 0.0);
+  metrics_->RecordUnmatchedRequest(known ? model_name : "", "", api, status.code(), seconds);
 }
 
 }  // namespace q8::server

@@ -7,7 +7,10 @@
 // batcher.h). A worker of that servable runs the model (batched with other requests when
 // the model's config enables it); the completion picks the requested outputs, records
 // request metrics and hands the response to the caller's callback. The request thread
-// only validates and queues.
+// only validates and queues. A request that found its servable counts in
+// q8serve_requests_in_flight from then until that completion, queued or running, and is
+// counted once, under the signature that answered it and its version, before the
+// caller's callback runs.
 //
 // Thread-safe: PredictAsync may be called concurrently; each call works on its own
 // snapshot of the serving map, and a queued request holds its servable until it is
@@ -53,8 +56,10 @@ class PredictCore {
   // tensors are read in place while this waits.
   absl::StatusOr<InferenceResponse> Predict(const InferenceRequest& request) const;
 
-  // Counts a request that a codec rejected before it could reach Predict.
-  void RecordRejected(absl::string_view model_name, Api api, const absl::Status& status) const;
+  // Counts a request that a codec rejected before it could reach Predict, after
+  // `seconds` of decoding.
+  void RecordRejected(absl::string_view model_name, Api api, const absl::Status& status,
+                      double seconds) const;
 
   const ModelRepository& repository() const { return *repository_; }
 

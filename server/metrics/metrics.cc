@@ -1,6 +1,5 @@
 #include "server/metrics/metrics.h"
 
-#include <exception>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -31,27 +30,43 @@ const prometheus::Histogram::BucketBoundaries& BatchSizeBuckets() {
   return *kBuckets;
 }
 
-void ModelMetrics::RecordRequest(Api api, absl::StatusCode code, double seconds) {
+void ModelMetrics::RequestStarted() { in_flight_->Increment(); }
+
+void ModelMetrics::RecordRequest(Api api, absl::string_view signature, absl::StatusCode code,
+                                 double seconds) {
   const int i = static_cast<int>(api);
-  if (code == absl::StatusCode::kOk) {
-    ok_[i]->Increment();
-    duration_[i]->Observe(seconds);
+  in_flight_->Decrement();
+  // Every request, failed ones included: a latency histogram of successes only would
+  // hide slow failures (timeouts); filter failures out with requests_total instead.
+  duration_[i]->Observe(seconds);
+  const SignatureHandles* handles = nullptr;
+  for (const SignatureHandles& h : signatures_) {
+    if (h.signature == signature) handles = &h;
+  }
+  if (code == absl::StatusCode::kOk && handles != nullptr) {
+    handles->ok[i]->Increment();
     return;
   }
-  // Errors are rarer and their status label is open-ended: look the counter up.
-  metrics_->RecordRequestSlow(model_, version_, api, code, seconds);
+  // Errors are rarer and their status label is open-ended: look the counter up. A
+  // signature this version does not serve (a client's typo) is labelled "".
+  metrics_->RecordRequestSlow(model_, version_, handles != nullptr ? signature : "", api, code);
 }
 
 Metrics::Metrics()
     : registry_(std::make_shared<prometheus::Registry>()),
       requests_(&prometheus::BuildCounter()
                      .Name("q8serve_requests_total")
-                     .Help("Predict/ModelInfer requests by model, version, API and gRPC status")
+                     .Help("Predict/ModelInfer requests by model, version, signature, API "
+                           "and gRPC status")
                      .Register(*registry_)),
       request_duration_(&prometheus::BuildHistogram()
                              .Name("q8serve_request_duration_seconds")
-                             .Help("Duration of successful inference requests")
+                             .Help("Duration of inference requests, failed ones included")
                              .Register(*registry_)),
+      in_flight_(&prometheus::BuildGauge()
+                      .Name("q8serve_requests_in_flight")
+                      .Help("Inference requests of a model being handled now")
+                      .Register(*registry_)),
       load_duration_(&prometheus::BuildGauge()
                           .Name("q8serve_model_load_duration_seconds")
                           .Help("Time LoadModel took for a model version")
@@ -62,7 +77,7 @@ Metrics::Metrics()
                         .Register(*registry_)),
       load_failures_(&prometheus::BuildCounter()
                           .Name("q8serve_model_load_failures_total")
-                          .Help("Failed model version loads")
+                          .Help("Failed model version loads (version \"\": the model's config)")
                           .Register(*registry_)),
       queue_duration_(&prometheus::BuildHistogram()
                            .Name("q8serve_queue_duration_seconds")
@@ -81,39 +96,21 @@ Metrics::Metrics()
       queue_depth_(&prometheus::BuildGauge()
                         .Name("q8serve_queue_depth")
                         .Help("Requests waiting in a model version's queue")
-                        .Register(*registry_)) {}
+                        .Register(*registry_)),
+      process_(std::make_shared<ProcessMetrics>()) {}
 
 Metrics::~Metrics() = default;
 
-absl::StatusOr<int> Metrics::Serve(const std::string& host, int port) {
-  absl::MutexLock lock(&mu_);
-  if (exposer_ != nullptr) {
-    return absl::FailedPreconditionError("metrics exposer already started");
-  }
-  // civetweb wants IPv6 literals bracketed, as gRPC does.
-  const bool ipv6 = host.find(':') != std::string::npos && host.front() != '[';
-  const std::string address =
-      ipv6 ? absl::StrCat("[", host, "]:", port) : absl::StrCat(host, ":", port);
-  try {
-    // civetweb (under prometheus-cpp) throws when it cannot bind.
-    auto exposer = std::make_unique<prometheus::Exposer>(address, /*num_threads=*/2);
-    exposer->RegisterCollectable(registry_, "/metrics");
-    const std::vector<int> ports = exposer->GetListeningPorts();
-    if (ports.empty() || ports.front() <= 0) {
-      return absl::UnavailableError(
-          absl::StrCat("metrics exposer on ", address, " reports no listening port"));
-    }
-    exposer_ = std::move(exposer);
-    return ports.front();
-  } catch (const std::exception& e) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot serve metrics on ", address, ": ", e.what()));
-  }
+std::vector<std::shared_ptr<prometheus::Collectable>> Metrics::Collectables() const {
+  return {registry_, process_};
 }
 
-ModelMetrics* Metrics::ForModel(absl::string_view model, int64_t version) {
+ModelMetrics* Metrics::ForModel(absl::string_view model, int64_t version,
+                                const std::vector<std::string>& signatures) {
   const std::string version_label = absl::StrCat(version);
-  const std::string key = absl::StrCat(model, absl::string_view("\0", 1), version_label);
+  constexpr absl::string_view kSeparator("\0", 1);
+  std::string key = absl::StrCat(model, kSeparator, version_label);
+  for (const std::string& s : signatures) absl::StrAppend(&key, kSeparator, s);
   absl::MutexLock lock(&mu_);
   auto it = models_.find(key);
   if (it != models_.end()) return it->second.get();
@@ -121,15 +118,23 @@ ModelMetrics* Metrics::ForModel(absl::string_view model, int64_t version) {
   handles->metrics_ = this;
   handles->model_ = std::string(model);
   handles->version_ = version_label;
+  handles->in_flight_ = &in_flight_->Add({{"model", handles->model_}});
+  for (const std::string& signature : signatures) {
+    handles->signatures_.push_back({signature, {}});
+  }
   for (Api api : {Api::kTfServing, Api::kKServe}) {
     const int i = static_cast<int>(api);
     const std::string api_name(ApiName(api));
-    handles->ok_[i] = &requests_->Add({{"model", handles->model_},
-                                       {"version", version_label},
-                                       {"api", api_name},
-                                       {"status", "OK"}});
-    handles->duration_[i] = &request_duration_->Add({{"model", handles->model_}, {"api", api_name}},
-                                                    RequestDurationBuckets());
+    for (ModelMetrics::SignatureHandles& h : handles->signatures_) {
+      h.ok[i] = &requests_->Add({{"model", handles->model_},
+                                 {"version", version_label},
+                                 {"signature", h.signature},
+                                 {"api", api_name},
+                                 {"status", "OK"}});
+    }
+    handles->duration_[i] = &request_duration_->Add(
+        {{"model", handles->model_}, {"version", version_label}, {"api", api_name}},
+        RequestDurationBuckets());
   }
   ModelMetrics* raw = handles.get();
   models_.emplace(key, std::move(handles));
@@ -155,20 +160,38 @@ QueueMetrics* Metrics::ForQueue(absl::string_view model, int64_t version) {
 
 void Metrics::RecordUnmatchedRequest(absl::string_view model, absl::string_view version, Api api,
                                      absl::StatusCode code, double seconds) {
-  RecordRequestSlow(model, version, api, code, seconds);
+  RecordRequestSlow(model, version, "", api, code);
+  request_duration_
+      ->Add({{"model", std::string(model)},
+             {"version", std::string(version)},
+             {"api", std::string(ApiName(api))}},
+            RequestDurationBuckets())
+      .Observe(seconds);
 }
 
-void Metrics::RecordRequestSlow(absl::string_view model, absl::string_view version, Api api,
-                                absl::StatusCode code, double seconds) {
+void Metrics::RecordRequestSlow(absl::string_view model, absl::string_view version,
+                                absl::string_view signature, Api api, absl::StatusCode code) {
   requests_
       ->Add({{"model", std::string(model)},
              {"version", std::string(version)},
+             {"signature", std::string(signature)},
              {"api", std::string(ApiName(api))},
              {"status", absl::StatusCodeToString(code)}})
       .Increment();
-  // Durations are observed for successful requests only: a latency histogram mixing
-  // in instant rejections would flatter the service.
-  (void)seconds;
+}
+
+Metrics::RequestTotals Metrics::CountRequests() const {
+  RequestTotals totals;
+  for (const prometheus::MetricFamily& family : requests_->Collect()) {
+    for (const prometheus::ClientMetric& metric : family.metric) {
+      const auto n = static_cast<int64_t>(metric.counter.value);
+      totals.all += n;
+      for (const auto& label : metric.label) {
+        if (label.name == "status" && label.value == "OK") totals.ok += n;
+      }
+    }
+  }
+  return totals;
 }
 
 void Metrics::SetModelState(absl::string_view model, int64_t version, VersionState state) {
@@ -187,8 +210,11 @@ void Metrics::RecordModelLoad(absl::string_view model, int64_t version, double s
       .Set(seconds);
 }
 
-void Metrics::RecordModelLoadFailure(absl::string_view model) {
-  load_failures_->Add({{"model", std::string(model)}}).Increment();
+void Metrics::RecordModelLoadFailure(absl::string_view model, int64_t version) {
+  load_failures_
+      ->Add({{"model", std::string(model)},
+             {"version", version > 0 ? absl::StrCat(version) : std::string()}})
+      .Increment();
 }
 
 }  // namespace q8::server

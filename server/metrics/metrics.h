@@ -1,19 +1,23 @@
 // Prometheus metrics of the server.
 //
 // Metrics owns the registry (the one mutable global the server has; Server creates it
-// and hands it down, nothing reaches it through a static) and, once Serve() is called,
-// the HTTP exposer answering GET /metrics.
+// and hands it down, nothing reaches it through a static) and the process metrics;
+// Collectables() is what the HTTP endpoint (http_endpoint.h) exposes on GET /metrics.
 //
 // Families:
-//   q8serve_requests_total{model,version,api,status}        counter
-//   q8serve_request_duration_seconds{model,api}              histogram
-//   q8serve_model_load_duration_seconds{model,version}       gauge
-//   q8serve_model_state{model,version,state}                 gauge, 1 for the current state
-//   q8serve_model_load_failures_total{model}                 counter
-//   q8serve_queue_duration_seconds{model,version}            histogram, enqueue → batch taken
-//   q8serve_compute_duration_seconds{model,version}          histogram, one model run per batch
-//   q8serve_batch_size{model,version}                        histogram, rows per model run
-//   q8serve_queue_depth{model,version}                       gauge, requests waiting
+//   q8serve_requests_total{model,version,signature,api,status}  counter
+//   q8serve_request_duration_seconds{model,version,api}         histogram, every request
+//   q8serve_requests_in_flight{model}                           gauge
+//   q8serve_model_load_duration_seconds{model,version}          gauge
+//   q8serve_model_state{model,version,state}                    gauge, 1 for the current state
+//   q8serve_model_load_failures_total{model,version}            counter
+//   q8serve_queue_duration_seconds{model,version}               histogram, enqueue → batch taken
+//   q8serve_compute_duration_seconds{model,version}             histogram, one model run per batch
+//   q8serve_batch_size{model,version}                           histogram, rows per model run
+//   q8serve_queue_depth{model,version}                          gauge, requests waiting
+//   process_* (process_metrics.h)
+// Labels a client could choose freely (an unknown model, version or signature) are
+// recorded as "", so no client can grow the metric set without bound.
 //
 // Thread-safety: every method is thread-safe (prometheus-cpp metrics are atomic and
 // families lock on Add). ModelMetrics handles are made once per model version at load,
@@ -26,17 +30,19 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "prometheus/collectable.h"
 #include "prometheus/counter.h"
-#include "prometheus/exposer.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
+#include "server/metrics/process_metrics.h"
 #include "server/repository/version_state.h"
 
 namespace q8::server {
@@ -49,21 +55,32 @@ absl::string_view ApiName(Api api);
 
 class Metrics;
 
-// Request metric handles of one model version. Owned by Metrics (stable address for
-// Metrics' lifetime); thread-safe.
+// Request metric handles of one model version with one set of signatures. Owned by
+// Metrics (stable address for Metrics' lifetime); thread-safe.
 class ModelMetrics {
  public:
-  // Counts one finished request and, for OK ones, observes its duration.
-  void RecordRequest(Api api, absl::StatusCode code, double seconds);
+  // A request reached this model: q8serve_requests_in_flight{model} + 1. Each call must
+  // be matched by exactly one RecordRequest when the request ends.
+  void RequestStarted();
+  // Counts one finished request (OK or not) under the signature that answered it ("" if
+  // none matched), observes its duration and ends its in-flight count.
+  void RecordRequest(Api api, absl::string_view signature, absl::StatusCode code, double seconds);
 
  private:
   friend class Metrics;
+  struct SignatureHandles {
+    std::string signature;
+    std::array<prometheus::Counter*, kNumApis> ok{};  // indexed by Api
+  };
+
   Metrics* metrics_ = nullptr;
   std::string model_;
   std::string version_;
-  // Hot-path handles, indexed by Api.
-  std::array<prometheus::Counter*, kNumApis> ok_{};
-  std::array<prometheus::Histogram*, kNumApis> duration_{};
+  // Hot-path handles, constant after ForModel: one entry per signature (a model has a
+  // handful, so a scan beats a map).
+  std::vector<SignatureHandles> signatures_;
+  std::array<prometheus::Histogram*, kNumApis> duration_{};  // indexed by Api
+  prometheus::Gauge* in_flight_ = nullptr;
 };
 
 // Queue and batching handles of one model version's Batcher. Owned by Metrics (stable
@@ -97,13 +114,14 @@ class Metrics {
   Metrics(const Metrics&) = delete;
   Metrics& operator=(const Metrics&) = delete;
 
-  // Starts serving GET /metrics on host:port (port 0 = any free port) and returns the
-  // bound port. Call at most once. Fails with UNAVAILABLE if the port cannot be bound.
-  absl::StatusOr<int> Serve(const std::string& host, int port);
+  // Everything GET /metrics exposes: the registry and the process metrics.
+  std::vector<std::shared_ptr<prometheus::Collectable>> Collectables() const;
 
-  // Handles for one model version, created on first call; the pointer stays valid for
-  // the lifetime of this Metrics.
-  ModelMetrics* ForModel(absl::string_view model, int64_t version);
+  // Handles for one model version serving `signatures` (its signature names), created on
+  // first call for that combination; the pointer stays valid for the lifetime of this
+  // Metrics.
+  ModelMetrics* ForModel(absl::string_view model, int64_t version,
+                         const std::vector<std::string>& signatures);
 
   // Queue handles for one model version, created on first call; the pointer stays valid
   // for the lifetime of this Metrics.
@@ -117,19 +135,29 @@ class Metrics {
   // Sets q8serve_model_state to 1 for `state` and 0 for the other states.
   void SetModelState(absl::string_view model, int64_t version, VersionState state);
   void RecordModelLoad(absl::string_view model, int64_t version, double seconds);
-  void RecordModelLoadFailure(absl::string_view model);
+  // `version` 0: the model as a whole failed (its config.pbtxt), labelled version="".
+  void RecordModelLoadFailure(absl::string_view model, int64_t version);
 
   prometheus::Registry& registry() { return *registry_; }
 
+  // Sums of q8serve_requests_total so far: every inference request, and the OK ones
+  // (what main logs at exit).
+  struct RequestTotals {
+    int64_t all = 0;
+    int64_t ok = 0;
+  };
+  RequestTotals CountRequests() const;
+
  private:
   friend class ModelMetrics;
-  void RecordRequestSlow(absl::string_view model, absl::string_view version, Api api,
-                         absl::StatusCode code, double seconds);
+  void RecordRequestSlow(absl::string_view model, absl::string_view version,
+                         absl::string_view signature, Api api, absl::StatusCode code);
 
   const std::shared_ptr<prometheus::Registry> registry_;
   // Families live inside registry_; these pointers are constant after construction.
   prometheus::Family<prometheus::Counter>* const requests_;
   prometheus::Family<prometheus::Histogram>* const request_duration_;
+  prometheus::Family<prometheus::Gauge>* const in_flight_;
   prometheus::Family<prometheus::Gauge>* const load_duration_;
   prometheus::Family<prometheus::Gauge>* const model_state_;
   prometheus::Family<prometheus::Counter>* const load_failures_;
@@ -140,11 +168,13 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>* const batch_size_;
   prometheus::Family<prometheus::Gauge>* const queue_depth_;
 
+  const std::shared_ptr<ProcessMetrics> process_;
+
   absl::Mutex mu_;
-  // Keyed by "model\0version"; node-based so handles keep their address.
+  // Keyed by "model\0version\0signature..."; node-based so handles keep their address.
   std::map<std::string, std::unique_ptr<ModelMetrics>, std::less<>> models_ ABSL_GUARDED_BY(mu_);
+  // Keyed by "model\0version".
   std::map<std::string, std::unique_ptr<QueueMetrics>, std::less<>> queues_ ABSL_GUARDED_BY(mu_);
-  std::unique_ptr<prometheus::Exposer> exposer_ ABSL_GUARDED_BY(mu_);
 };
 
 // Bucket bounds of q8serve_request_duration_seconds: 100 µs to 10 s, roughly 1-2.5-5.

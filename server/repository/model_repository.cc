@@ -256,7 +256,7 @@ absl::StatusOr<std::shared_ptr<const Servable>> LoadServable(const ModelVersionP
                   where.path, status.ToString());
     if (metrics != nullptr) {
       metrics->SetModelState(where.model, where.version, VersionState::kFailed);
-      metrics->RecordModelLoadFailure(where.model);
+      metrics->RecordModelLoadFailure(where.model, where.version);
     }
     return status;
   };
@@ -304,7 +304,9 @@ absl::StatusOr<std::shared_ptr<const Servable>> LoadServable(const ModelVersionP
   if (!batcher.ok()) return fail(batcher.status());
   servable->batcher = *std::move(batcher);
   if (metrics != nullptr) {
-    servable->metrics = metrics->ForModel(where.model, where.version);
+    std::vector<std::string> signature_names;
+    for (const auto& [name, sig] : servable->signatures) signature_names.push_back(name);
+    servable->metrics = metrics->ForModel(where.model, where.version, signature_names);
     metrics->RecordModelLoad(where.model, where.version, seconds);
     metrics->SetModelState(where.model, where.version, VersionState::kAvailable);
   }
@@ -391,7 +393,7 @@ ModelEntry ModelReload::BrokenConfig(const absl::Status& status) {
                                 : "none of its versions can load until it is fixed");
   Report(0, ChangeKind::kFailed, std::string(status.message()));
   if (Metrics* metrics = repository_.metrics_; metrics != nullptr) {
-    metrics->RecordModelLoadFailure(dir_.name);
+    metrics->RecordModelLoadFailure(dir_.name, /*version=*/0);
     if (old_ == nullptr) {
       for (const auto& [v, version] : entry.versions) {
         metrics->SetModelState(dir_.name, v, VersionState::kFailed);

@@ -42,7 +42,7 @@ print(len(d["panels"]), "panels,", len(c["scrape_configs"]), "scrape jobs")
 PY
 if command -v haproxy >/dev/null; then
   check "haproxy -c deploy/lb/haproxy.cfg" env Q8_LB_BIND=127.0.0.1:1 Q8_BACKEND1=127.0.0.1:2 \
-    Q8_BACKEND2=127.0.0.1:3 haproxy -c -f "$repo/deploy/lb/haproxy.cfg"
+    Q8_BACKEND2=127.0.0.1:3 Q8_CHECK_PORT1=4 Q8_CHECK_PORT2=5 haproxy -c -f "$repo/deploy/lb/haproxy.cfg"
 fi
 if command -v nginx >/dev/null; then
   sed -e "s|@RUN_DIR@|$tmp|g" -e "s|@LB_LISTEN@|127.0.0.1:1|g" -e "s|@BACKEND1@|127.0.0.1:2|g" \

@@ -2,14 +2,18 @@
 // digits example batch, and request builders for both wire APIs.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "client/npy.h"
 #include "grpcpp/grpcpp.h"
@@ -69,6 +73,103 @@ inline std::shared_ptr<grpc::Channel> StartLoopbackServer(ServerProcess& server,
   }
   return grpc::CreateChannel(server.grpc_address(), grpc::InsecureChannelCredentials());
 }
+
+// Starts the q8serve under test on 127.0.0.1 with ports it picks, `args` added to
+// --model-repository=`repository`, and waits (bounded) until it is ready. The channel to
+// it, or null with the reason in *why.
+inline std::shared_ptr<grpc::Channel> StartServerWith(ServerProcess& server,
+                                                      const std::string& repository,
+                                                      const std::vector<std::string>& args,
+                                                      std::string* why) {
+  if (ServerBinary().empty()) {
+    *why = "Q8SERVE_BIN is not set (run through ctest)";
+    return nullptr;
+  }
+  std::vector<std::string> all = {"--model-repository=" + repository, "--grpc-port=0",
+                                  "--metrics-port=0", "--host=127.0.0.1"};
+  all.insert(all.end(), args.begin(), args.end());
+  if (!server.Start(ServerBinary(), all) || !server.WaitReady(kReadyTimeout)) {
+    *why = server.error() + "\n" + server.log();
+    return nullptr;
+  }
+  return grpc::CreateChannel(server.grpc_address(), grpc::InsecureChannelCredentials());
+}
+
+// A channel of its own (its own connection): gRPC shares one connection between channels
+// with equal arguments unless each keeps a local subchannel pool.
+inline std::shared_ptr<grpc::Channel> OwnChannel(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetMaxReceiveMessageSize(-1);
+  args.SetMaxSendMessageSize(-1);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+// Waits (bounded) until `done()` holds; false if `timeout` passed first.
+template <typename Done>
+bool WaitFor(Done done, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+// Sum of the samples of `metric` (exactly that name) whose label set contains every one
+// of `labels` (e.g. status="OK"), from Prometheus text exposition; -1 if none matches.
+inline double SumMetric(const std::string& text, const std::string& metric,
+                        const std::vector<std::string>& labels) {
+  double sum = 0;
+  bool found = false;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    const bool bare = line.rfind(metric + " ", 0) == 0;
+    if (!bare && line.rfind(metric + "{", 0) != 0) continue;
+    if (!std::all_of(labels.begin(), labels.end(),
+                     [&](const std::string& l) { return line.find(l) != std::string::npos; })) {
+      continue;
+    }
+    sum += std::stod(line.substr(line.rfind(' ') + 1));
+    found = true;
+  }
+  return found ? sum : -1;
+}
+
+// A temporary model repository, removed with its object.
+class TempRepository {
+ public:
+  TempRepository() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "q8serve_e2e_repo_XXXXXX").string();
+    path_ = mkdtemp(pattern.data()) != nullptr ? pattern : "";
+  }
+  ~TempRepository() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  TempRepository(const TempRepository&) = delete;
+  TempRepository& operator=(const TempRepository&) = delete;
+
+  const std::string& path() const { return path_; }
+  // Copies `file` to <repository>/<model>/<version>/model.onnx.
+  void AddModel(const std::string& model, int version, const std::string& file) const {
+    const std::filesystem::path dir =
+        std::filesystem::path(path_) / model / std::to_string(version);
+    std::filesystem::create_directories(dir);
+    std::filesystem::copy_file(q8::testing::RequireFile(file), dir / "model.onnx");
+  }
+  // Writes <repository>/<model>/config.pbtxt.
+  void AddConfig(const std::string& model, const std::string& text) const {
+    const std::filesystem::path dir = std::filesystem::path(path_) / model;
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "config.pbtxt") << text;
+  }
+
+ private:
+  std::string path_;
+};
 
 // deploy/examples/digits/batch4.npy: float32 [4,64], raw little-endian bytes.
 inline std::string Batch4Bytes() {

@@ -272,7 +272,8 @@ TEST(ReloadE2eTest, ABrokenVersionKeepsTheOldOneServingAndIsReportedFailed) {
   EXPECT_THAT(TrailingValue(*context, "q8serve-version-reason-bin"), HasSubstr("model.onnx"));
 
   const std::string metrics = HttpGet(server.metrics_port(), "/metrics");
-  EXPECT_THAT(metrics, AllOf(HasSubstr("q8serve_model_load_failures_total{model=\"digits\"} 1"),
+  EXPECT_THAT(metrics, AllOf(HasSubstr("q8serve_model_load_failures_total{model=\"digits\","
+                                       "version=\"2\"} 1"),
                              HasSubstr("q8serve_model_state{model=\"digits\",state=\"failed\","
                                        "version=\"2\"} 1"),
                              HasSubstr("q8serve_model_state{model=\"digits\",state=\"available\","

@@ -36,24 +36,6 @@ namespace q8::e2e {
 namespace {
 
 using ::testing::HasSubstr;
-// Sum of the samples of `metric` whose label set contains every one of `labels`
-// (e.g. status="OK"), from Prometheus text exposition.
-double SumMetric(const std::string& text, const std::string& metric,
-                 const std::vector<std::string>& labels) {
-  double sum = 0;
-  std::istringstream lines(text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.rfind(metric + "{", 0) != 0) continue;
-    if (!std::all_of(labels.begin(), labels.end(),
-                     [&](const std::string& l) { return line.find(l) != std::string::npos; })) {
-      continue;
-    }
-    sum += std::stod(line.substr(line.rfind(' ') + 1));
-  }
-  return sum;
-}
-
 class ServerE2eTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {

@@ -150,6 +150,12 @@ std::string ServerProcess::grpc_address() const {
 std::string ServerProcess::log() const { return ReadFile(log_file_); }
 
 std::string HttpGet(int port, const std::string& path) {
+  const std::string response = HttpGetRaw(port, path);
+  const size_t body = response.find("\r\n\r\n");
+  return body == std::string::npos ? "" : response.substr(body + 4);
+}
+
+std::string HttpGetRaw(int port, const std::string& path) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return "";
   timeval tv{.tv_sec = 5, .tv_usec = 0};
@@ -170,8 +176,7 @@ std::string HttpGet(int port, const std::string& path) {
     }
   }
   close(fd);
-  const size_t body = response.find("\r\n\r\n");
-  return body == std::string::npos ? "" : response.substr(body + 4);
+  return response;
 }
 
 }  // namespace q8::e2e

@@ -34,6 +34,7 @@ class ServerProcess {
   // Waits at most `timeout` for the child to exit on its own.
   std::optional<int> WaitExit(std::chrono::milliseconds timeout);
 
+  pid_t pid() const { return pid_; }
   int grpc_port() const { return grpc_port_; }
   int metrics_port() const { return metrics_port_; }
   std::string grpc_address() const;
@@ -56,5 +57,7 @@ class ServerProcess {
 // GET http://127.0.0.1:port/path with a bounded socket timeout; the response body, or
 // "" on any failure.
 std::string HttpGet(int port, const std::string& path);
+// The same, but the whole response: status line, headers and body.
+std::string HttpGetRaw(int port, const std::string& path);
 
 }  // namespace q8::e2e

@@ -94,7 +94,7 @@ TEST_F(ApiServicesTest, TfDecodeErrorsReachTheClientAndTheMetrics) {
   // Rejected by the codec, before PredictCore: still counted, without a version.
   EXPECT_THAT(prometheus::TextSerializer().Serialize(metrics_.registry().Collect()),
               HasSubstr("q8serve_requests_total{api=\"tfserving\",model=\"digits\","
-                        "status=\"INVALID_ARGUMENT\",version=\"\"} 1"));
+                        "signature=\"\",status=\"INVALID_ARGUMENT\",version=\"\"} 1"));
 
   request.mutable_model_spec()->set_version_label("stable");
   EXPECT_THAT(tf.DoPredict(request, &response).message(), HasSubstr("version_label"));

@@ -54,7 +54,7 @@ TEST(ModelRepositoryTest, NothingLoadableFailsNamingEveryFailure) {
   EXPECT_THAT(repo.status().message(), HasSubstr("broken/1/model.onnx"));
   EXPECT_THAT(repo.status().message(), HasSubstr("empty/3/model.onnx"));
   EXPECT_THAT(MetricsText(metrics),
-              HasSubstr("q8serve_model_load_failures_total{model=\"broken\"} 1"));
+              HasSubstr("q8serve_model_load_failures_total{model=\"broken\",version=\"1\"} 1"));
 }
 
 TEST(ModelRepositoryTest, AFailedVersionIsRecordedButNeverServes) {

@@ -52,5 +52,37 @@ TEST(OptionsTest, Workers) {
               HasSubstr("--workers=-2: expected an integer in [0, 1024]"));
 }
 
+TEST(OptionsTest, OperationsFlagsHaveDocumentedDefaults) {
+  absl::StatusOr<ServerOptions> o = ParseOptions({"--model-repository=m"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->log_format, "text");
+  EXPECT_EQ(o->max_message_bytes, 64 << 20);
+  EXPECT_EQ(o->grpc_max_connection_age_secs, 0) << "no age limit unless asked";
+  EXPECT_EQ(o->grpc_max_connection_age_grace_secs, 0);
+  EXPECT_EQ(o->shutdown_delay_secs, 2);
+  EXPECT_EQ(o->shutdown_grace_secs, 5);
+}
+
+TEST(OptionsTest, ParsesOperationsFlags) {
+  absl::StatusOr<ServerOptions> o =
+      ParseOptions({"--model-repository=m", "--log-format=json", "--max-message-bytes=1048576",
+                    "--grpc-max-connection-age-secs=300", "--grpc-max-connection-age-grace-secs=30",
+                    "--shutdown-delay-secs=0", "--shutdown-grace-secs=20"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->log_format, "json");
+  EXPECT_EQ(o->max_message_bytes, 1 << 20);
+  EXPECT_EQ(o->grpc_max_connection_age_secs, 300);
+  EXPECT_EQ(o->grpc_max_connection_age_grace_secs, 30);
+  EXPECT_EQ(o->shutdown_delay_secs, 0);
+  EXPECT_EQ(o->shutdown_grace_secs, 20);
+
+  EXPECT_THAT(ParseOptions({"--model-repository=m", "--log-format=xml"}).status().message(),
+              HasSubstr("--log-format=xml: expected text or json"));
+  EXPECT_THAT(ParseOptions({"--model-repository=m", "--max-message-bytes=10"}).status().message(),
+              HasSubstr("--max-message-bytes=10: expected an integer in [1024, 1073741824]"));
+  EXPECT_THAT(ParseOptions({"--model-repository=m", "--shutdown-delay-secs=-1"}).status().message(),
+              HasSubstr("--shutdown-delay-secs=-1"));
+}
+
 }  // namespace
 }  // namespace q8::server

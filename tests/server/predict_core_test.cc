@@ -187,15 +187,32 @@ TEST_F(PredictCoreTest, RecordsRequestMetricsByStatus) {
 
   const std::string text = prometheus::TextSerializer().Serialize(metrics_.registry().Collect());
   EXPECT_THAT(text, HasSubstr("q8serve_requests_total{api=\"tfserving\",model=\"digits\","
-                              "status=\"OK\",version=\"1\"} 2"));
+                              "signature=\"serving_default\",status=\"OK\",version=\"1\"} 2"));
   EXPECT_THAT(text, HasSubstr("q8serve_requests_total{api=\"kserve\",model=\"digits\","
-                              "status=\"INVALID_ARGUMENT\",version=\"1\"} 1"));
+                              "signature=\"serving_default\",status=\"INVALID_ARGUMENT\","
+                              "version=\"1\"} 1"));
   // Unknown model names do not become label values.
   EXPECT_THAT(text, HasSubstr("q8serve_requests_total{api=\"tfserving\",model=\"\","
-                              "status=\"NOT_FOUND\",version=\"\"} 1"));
+                              "signature=\"\",status=\"NOT_FOUND\",version=\"\"} 1"));
   EXPECT_THAT(text, ::testing::Not(HasSubstr("who-knows")));
+  // Durations of every request, failed ones too, by version.
   EXPECT_THAT(text, HasSubstr("q8serve_request_duration_seconds_count{api=\"tfserving\","
-                              "model=\"digits\"} 2"));
+                              "model=\"digits\",version=\"1\"} 2"));
+  EXPECT_THAT(text, HasSubstr("q8serve_request_duration_seconds_count{api=\"kserve\","
+                              "model=\"digits\",version=\"1\"} 1"));
+  EXPECT_THAT(text, HasSubstr("q8serve_request_duration_seconds_count{api=\"tfserving\","
+                              "model=\"\",version=\"\"} 1"));
+  EXPECT_THAT(text, HasSubstr("q8serve_requests_in_flight{model=\"digits\"} 0"));
+}
+
+TEST_F(PredictCoreTest, UnknownSignatureIsCountedWithoutItsName) {
+  InferenceRequest request = DigitsRequest(1);
+  request.signature_name = "no-such-signature";
+  EXPECT_EQ(core_->Predict(request).status().code(), absl::StatusCode::kNotFound);
+  const std::string text = prometheus::TextSerializer().Serialize(metrics_.registry().Collect());
+  EXPECT_THAT(text, HasSubstr("q8serve_requests_total{api=\"tfserving\",model=\"digits\","
+                              "signature=\"\",status=\"NOT_FOUND\",version=\"1\"} 1"));
+  EXPECT_THAT(text, ::testing::Not(HasSubstr("no-such-signature")));
 }
 
 }  // namespace

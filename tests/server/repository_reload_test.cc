@@ -229,7 +229,8 @@ TEST(RepositoryReloadTest, ABrokenNewVersionNeverReplacesTheServingOne) {
   ASSERT_TRUE(report.ok());
   EXPECT_THAT(Changes(*report), ElementsAre());
   const std::string text = MetricsText(metrics);
-  EXPECT_THAT(text, HasSubstr("q8serve_model_load_failures_total{model=\"digits\"} 1"));
+  EXPECT_THAT(text,
+              HasSubstr("q8serve_model_load_failures_total{model=\"digits\",version=\"2\"} 1"));
   EXPECT_THAT(text,
               HasSubstr("q8serve_model_state{model=\"digits\",state=\"failed\",version=\"2\"} 1"));
 
