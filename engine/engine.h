@@ -147,13 +147,15 @@ struct LoadOptions {
   // Execution plans (primitives for one set of input shapes, e.g. one batch size)
   // kept per model. Each plan costs primitive memory; a miss costs a re-plan (~ms).
   size_t max_cached_plans = 16;
-  // Per plan, time the oneDNN implementations each convolution and matmul could use and
-  // keep the fastest (oneDNN's own first choice is by ISA, not speed: on AMX CPUs it is
-  // 2-4x slower for MobileNet's narrow layers). Costs plan time, about 1 ms per layer, once
-  // per input shape. false: oneDNN's first choice, deterministic. Either way each chosen
-  // implementation is run once on guarded buffers first, and one that writes out of
-  // bounds (a oneDNN 2.6 bug for some shapes) is passed over.
-  bool tune_kernels = true;
+  // Per plan, time the oneDNN implementations each small convolution and matmul could use
+  // (up to 4, AVX-512 ones) and keep the fastest. Off by default: measured on an AMX CPU it
+  // helped some models and settings (resnet_block_qdq 1 thread batch 1: 0.91 -> 0.75 ms)
+  // and hurt others (the same at 2 threads: 0.53 -> 0.70 ms), since a layer timed alone is
+  // not the layer inside the pipeline; and it costs plan time (MobileNetV2 batch 8: 0.15 ->
+  // 0.45 s on the first run). Either way every implementation a plan uses is first run once
+  // on guarded buffers, and one that writes out of bounds (a oneDNN 2.6 bug for some
+  // shapes) is passed over for the next.
+  bool tune_kernels = false;
 };
 
 // One executed step of a profiled Run (RunContext::set_profiling): what ran and how long.

@@ -47,6 +47,8 @@ std::string SupportedOps() {
 absl::StatusOr<std::shared_ptr<const CompiledModel>> CompiledModel::Create(
     const ir::Graph& graph, ModelInfo info, const LoadOptions& options) {
   const std::string path = info.path;
+  // Kernels pack weights (oneDNN reorders) now: with the model's team size, as Run does.
+  if (options.threads > 0) omp_set_num_threads(options.threads);
   std::shared_ptr<CompiledModel> model(new CompiledModel(std::move(info), options));
   std::unordered_map<std::string, int> ids;
   auto add_value = [&](Value v) {

@@ -80,8 +80,9 @@ class FunctionStep final : public Step {
 struct PlanOptions {
   // Time the candidate oneDNN implementations of convolutions and matmuls and keep the
   // fastest (kernels/impl_selection.h). false: oneDNN's first choice (that passes the
-  // out-of-bounds check every choice gets), no timing.
-  bool tune_kernels = true;
+  // out-of-bounds check every choice gets), no timing. LoadOptions::tune_kernels says why
+  // false is the default.
+  bool tune_kernels = false;
 };
 
 struct PlannedStep {

@@ -27,6 +27,7 @@
 // Conv (float): oneDNN f32 convolution, weights and bias read at run time (plain layout).
 #include <algorithm>
 #include <cfloat>
+#include <optional>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -236,10 +237,11 @@ class QConvKernel final : public Kernel {
     return m;
   }
 
-  // At the implementation `options` select (oneDNN's first choice when not tuning).
+  // At the implementation `options` select; without options, oneDNN's first choice,
+  // untried (only its weight layout is wanted: the load-time packing).
   dnnl::convolution_forward::primitive_desc MakePrimitiveDesc(
       const Shape& x, const ConvShape& s, bool fold_zp,
-      const PlanOptions& options = PlanOptions{.tune_kernels = false}) const {
+      const std::optional<PlanOptions>& options = std::nullopt) const {
     const memory::desc src = MemoryDesc(ValueDesc{p_.x_dtype, x, Layout::kChannelsLast});
     const memory::desc dst = MemoryDesc(ValueDesc{p_.y_dtype, s.out, Layout::kChannelsLast});
     const memory::desc weights(WeightDims(p_.weight_shape, p_.groups), dt::s8, tag::any);
@@ -256,7 +258,8 @@ class QConvKernel final : public Kernel {
     AppendDstZeroPoint(p_.y_dtype, p_.y_zero_point, ops);
     attr.set_post_ops(ops);
     const auto desc = ConvDesc(src, weights, &bias, dst, s.window);
-    return SelectImplementation<dnnl::convolution_forward::primitive_desc>(desc, attr, options);
+    if (!options) return dnnl::convolution_forward::primitive_desc(desc, attr, CpuEngine());
+    return SelectImplementation<dnnl::convolution_forward::primitive_desc>(desc, attr, *options);
   }
 
   // The weights reordered into `md`: packed on first request, shared afterwards.

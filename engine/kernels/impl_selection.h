@@ -1,21 +1,20 @@
 // Which of oneDNN's implementations of a primitive a plan runs.
 //
-// oneDNN 2.6 offers a primitive's implementations in a fixed order (newest ISA first) and
-// takes the first that accepts the problem, not the fastest. On CPUs with AMX it therefore
-// picks AMX int8 kernels even where their 16×64-byte tiles waste most of their work: the
-// narrow 1×1 convolutions of MobileNetV2 (16–32 input channels, or 7×7 / 14×14 images) ran
-// 2–4× slower on `jit_1x1:avx512_core_amx_int8` than on the VNNI `brgconv_1x1` that comes
-// later in the list (measured per layer with `q8run --profile`), while large convolutions
-// and matmuls run 2–3× faster on AMX. No static rule separates the two well, so a plan
-// measures: a few candidate implementations run in turns on scratch buffers of the plan's
-// real shapes, at the plan's thread count, and the fastest is kept. Plans are made once per
-// input shape and cached, so this costs only plan time (about 1 ms per layer).
+// Trust, but verify: every implementation a plan uses is first run once on guarded buffers
+// of the plan's shapes. oneDNN 2.6 has kernels that write past their output for some shapes
+// (jit_1x1:avx512_core_amx_int8 on 6×6 images, see Trial), into the next tensor of the
+// plan's arena; such a one is passed over for the next in oneDNN's list.
 //
-// Trust, but verify. Every implementation a plan may use is first run on guarded buffers,
-// tuning or not: oneDNN 2.6 has kernels that write past their output for some shapes (see
-// Trial), and such a one is passed over for the next in the list. And a tuned choice
-// other than oneDNN's own must compute what oneDNN's own computes, on the same seeded
-// random operands, or it is not used: a rarely chosen kernel gets no benefit of the doubt.
+// Optionally (PlanOptions::tune_kernels) a plan also times a few candidates and keeps the
+// fastest. oneDNN 2.6 offers implementations in a fixed order (newest ISA first) and takes
+// the first that accepts the problem, not the fastest: on AMX CPUs, AMX kernels even where
+// their 16×64-byte tiles waste most of their work (a MobileNetV2 1×1 convolution ran 2–4×
+// slower on jit_1x1 AMX than on the VNNI brgconv_1x1 further down). Candidates run in
+// turns on scratch buffers of the plan's real shapes, at the plan's thread count; the
+// minimum over rounds counts; another kernel must be 10% faster than oneDNN's choice and
+// compute the same results on the same seeded operands. It is off by default because a
+// layer timed alone is not the layer inside the pipeline: measured, it helps some models
+// and settings and hurts others (LoadOptions::tune_kernels has the numbers).
 //
 // Thread-safety: stateless; safe to call from concurrent plans.
 #pragma once
@@ -38,6 +37,10 @@ namespace impl_selection {
 // At most this many implementations are tried per primitive.
 inline constexpr int kMaxCandidates = 4;
 
+// Layers whose first trial run takes longer than this (seconds, page faults included) keep
+// oneDNN's choice untimed.
+inline constexpr double kLongestTunedRun = 0.001;
+
 // Whether `impl_name` is worth trying after oneDNN's first choice `first_name`: never a
 // reference loop or an im2col "gemm" kernel (1.1 ms for a depthwise convolution the VNNI
 // kernels do in 0.05), and, where the first choice is an AVX-512 kernel, only other
@@ -56,8 +59,9 @@ class Trial {
   // oneDNN 2.6's jit_1x1:avx512_core_amx_int8 does for 6×6 images, 12 pixels past its
   // output, which in a plan's arena is the next tensor.
   virtual bool in_bounds() const = 0;
-  // The first run's output bytes, laid out as the primitive's dst descriptor.
-  virtual const std::vector<unsigned char>& dst() const = 0;
+  // The first run's output bytes, laid out as the primitive's dst descriptor (the trial's
+  // own buffer: later runs rewrite the same values).
+  virtual absl::Span<const unsigned char> dst() const = 0;
   // The first run's time (it includes the page faults of fresh buffers).
   virtual double first_seconds() const = 0;
   // Runs once more; seconds.
@@ -69,8 +73,8 @@ std::unique_ptr<Trial> StartTrial(const dnnl::primitive_desc& pd);
 
 // True when `candidate` computes what `reference` computed (outputs laid out as `dst`):
 // integers within 1 (rounding ties), floats within 1e-4 of the largest |reference| value.
-bool OutputsAgree(const dnnl::memory::desc& dst, const std::vector<unsigned char>& reference,
-                  const std::vector<unsigned char>& candidate);
+bool OutputsAgree(const dnnl::memory::desc& dst, absl::Span<const unsigned char> reference,
+                  absl::Span<const unsigned char> candidate);
 
 // The tuned choice among started trials (index 0 is oneDNN's first choice): of those in
 // bounds whose output agrees with the first in-bounds one's, the fastest by the minimum over
@@ -111,7 +115,8 @@ std::vector<PrimitiveDesc> CandidateImplementations(const OpDesc& desc,
 }
 
 // A primitive descriptor for `desc` and `attr` at the implementation this plan should use:
-// untuned, the first candidate that stays in bounds; tuned, SelectFastest's choice.
+// untuned, the first candidate that stays in bounds; tuned, SelectFastest's choice (for
+// layers under kLongestTunedRun).
 // (oneDNN's implementation iterator keeps a pointer to `desc`: it must outlive the call,
 // as a caller's local does; the returned descriptor no longer needs it.)
 template <typename PrimitiveDesc, typename OpDesc>
@@ -125,8 +130,18 @@ PrimitiveDesc SelectImplementation(const OpDesc& desc, const dnnl::primitive_att
     }
     return candidates.front();
   }
+  // oneDNN's choice first. A layer that takes milliseconds is not where its choice goes
+  // wrong (large convolutions and matmuls are AMX's strength), and trying the others would
+  // cost seconds of planning for a large batch: keep it.
   std::vector<std::unique_ptr<impl_selection::Trial>> trials;
-  for (const PrimitiveDesc& pd : candidates) trials.push_back(impl_selection::StartTrial(pd));
+  trials.push_back(impl_selection::StartTrial(candidates.front()));
+  if (trials.front()->in_bounds() &&
+      trials.front()->first_seconds() > impl_selection::kLongestTunedRun) {
+    return candidates.front();
+  }
+  for (size_t i = 1; i < candidates.size(); ++i) {
+    trials.push_back(impl_selection::StartTrial(candidates[i]));
+  }
   const int chosen = impl_selection::SelectFastest(
       trials, [&](int i) { return std::string(candidates[i].impl_info_str()); },
       candidates.front().dst_desc());

@@ -6,7 +6,9 @@
 //
 // Prints one JSON line with the fields of ../shared/bench/ort/run.js, so the two can be
 // tabulated side by side: {model, format, threads, batch, p50_ms, p90_ms, p99_ms, mean_ms,
-// throughput_per_s, runtime}. Percentiles use the same index rule as run.js.
+// throughput_per_s, load_ms, first_run_ms, runtime}; first_run_ms includes planning for
+// these shapes (what a server pays on the first request of a new batch size). Percentiles
+// use the same index rule as run.js.
 //
 // Inputs: float tensors get seeded N(0,1) values. Integer tensors (the int8 inputs of a
 // full-integer TFLite model) get seeded values uniform over their dtype's range, drawn as
@@ -43,7 +45,7 @@ ABSL_FLAG(int, seed, 1,
 ABSL_FLAG(std::string, inputs, "", "read the inputs from DIR/<input name>.npy instead");
 ABSL_FLAG(std::string, save, "", "write the inputs and the last run's outputs as .npy to DIR");
 ABSL_FLAG(bool, profile, false, "also print per-step timings (stderr)");
-ABSL_FLAG(bool, tune_kernels, true,
+ABSL_FLAG(bool, tune_kernels, false,
           "time oneDNN's candidate implementations per layer at plan time, keep the fastest "
           "(false: oneDNN's first choice)");
 ABSL_FLAG(double, peak_gops_per_thread, 850,
@@ -218,7 +220,11 @@ int main(int argc, char** argv) {
   q8::engine::LoadOptions options;
   options.threads = absl::GetFlag(FLAGS_threads);
   options.tune_kernels = absl::GetFlag(FLAGS_tune_kernels);
+  const auto load_start = std::chrono::steady_clock::now();
   auto model = q8::engine::LoadModel(path, options);
+  const double load_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_start)
+          .count();
   if (!model.ok()) {
     std::fprintf(stderr, "error: %s\n", std::string(model.status().message()).c_str());
     return 1;
@@ -255,8 +261,16 @@ int main(int argc, char** argv) {
   for (const auto& t : inputs) views.push_back({t.dtype(), t.shape(), t.data()});
 
   q8::engine::RunContext ctx;
+  // The first run plans for these shapes (primitives made, implementations tried): its time
+  // is what a server's first request of a new batch size pays.
+  double first_run_ms = -1;
   for (int i = 0; i < absl::GetFlag(FLAGS_warmup); ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
     auto out = (*model)->Run(ctx, views);
+    if (i == 0) {
+      first_run_ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    }
     if (!out.ok()) {
       std::fprintf(stderr, "error: %s\n", std::string(out.status().message()).c_str());
       return 1;
@@ -273,6 +287,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    if (first_run_ms < 0) first_run_ms = ms.back();
     outputs = *std::move(out);
   }
   if (const std::string dir = absl::GetFlag(FLAGS_save); !dir.empty()) {
@@ -305,11 +320,12 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"model\":\"%s\",\"format\":\"%s\",\"threads\":%d,\"batch\":%d,\"p50_ms\":%.4f,"
       "\"p90_ms\":%.4f,\"p99_ms\":%.4f,\"mean_ms\":%.4f,\"throughput_per_s\":%.2f,"
+      "\"load_ms\":%.1f,\"first_run_ms\":%.1f,"
       "\"runtime\":\"q8serve engine (oneDNN 2.6, %d int8 kernels)\"}\n",
       std::filesystem::path(path).filename().c_str(), (*model)->info().format.c_str(),
       absl::GetFlag(FLAGS_threads), static_cast<int>(ran_batch), p50, Percentile(ms, 90),
-      Percentile(ms, 99), mean, static_cast<double>(ran_batch) * 1000.0 / p50,
-      (*model)->info().num_int8_kernels);
+      Percentile(ms, 99), mean, static_cast<double>(ran_batch) * 1000.0 / p50, load_ms,
+      first_run_ms, (*model)->info().num_int8_kernels);
   if (absl::GetFlag(FLAGS_profile)) {
     return PrintProfile(**model, ctx, views, std::max(absl::GetFlag(FLAGS_iters), 1),
                         absl::GetFlag(FLAGS_threads));

@@ -53,7 +53,7 @@ class FakeTrial final : public impl_selection::Trial {
   FakeTrial(bool in_bounds, unsigned char value, std::vector<double> seconds)
       : in_bounds_(in_bounds), dst_{value}, seconds_(std::move(seconds)) {}
   bool in_bounds() const override { return in_bounds_; }
-  const std::vector<unsigned char>& dst() const override { return dst_; }
+  absl::Span<const unsigned char> dst() const override { return dst_; }
   double first_seconds() const override { return seconds_.front(); }
   double Run() override {
     ++runs;
