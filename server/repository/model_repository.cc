@@ -242,6 +242,45 @@ absl::StatusOr<std::vector<ModelVersionPath>> ScanRepository(const std::string& 
   return found;  // models sorted by name, versions ascending within each
 }
 
+namespace {
+
+// Runs the model once on zeros at batch 1 (and at max_batch_size when batching), so the
+// engine's per-shape plans (primitives, implementation trials: tens of ms at batch 1 for
+// MobileNetV2, more for large batches) are made before the version serves, not on its first
+// requests. Run-time dims other than the first become 1. A failure is logged, not fatal: a
+// model may need real values (a sequence length) to run, and its requests will say why.
+void WarmUp(const ModelVersionPath& where, const engine::Model& model, int64_t max_batch_size) {
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<int64_t> batches{1};
+  if (max_batch_size > 1) batches.push_back(max_batch_size);
+  engine::RunContext context;
+  for (int64_t batch : batches) {
+    std::vector<engine::Tensor> inputs;
+    std::vector<engine::TensorView> views;
+    for (const engine::TensorInfo& info : model.info().inputs) {
+      engine::Shape shape = info.shape;
+      for (size_t d = 0; d < shape.size(); ++d) {
+        if (shape[d] < 0) shape[d] = d == 0 ? batch : 1;
+      }
+      inputs.emplace_back(info.dtype, shape);
+      views.push_back({inputs.back().dtype(), inputs.back().shape(), inputs.back().data()});
+    }
+    if (absl::StatusOr<std::vector<engine::Tensor>> out = model.Run(context, views); !out.ok()) {
+      spdlog::warn(
+          "model {} version {}: warm-up run at batch {} failed ({}); plans for it are "
+          "made on the first request",
+          where.model, where.version, batch, out.status().ToString());
+      return;
+    }
+  }
+  spdlog::info(
+      "model {} version {}: warmed up (batch {}) in {:.1f} ms", where.model, where.version,
+      absl::StrJoin(batches, ", "),
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+}
+
+}  // namespace
+
 absl::StatusOr<std::shared_ptr<const Servable>> LoadServable(const ModelVersionPath& where,
                                                              const ModelConfig& config,
                                                              const engine::LoadOptions& options,
@@ -279,6 +318,7 @@ absl::StatusOr<std::shared_ptr<const Servable>> LoadServable(const ModelVersionP
                                  max_batch_size, " }: ", s.message())));
     }
   }
+  WarmUp(where, **model, max_batch_size);
   const std::string model_dir = fs::path(where.path).parent_path().parent_path().string();
   absl::StatusOr<ServableSignatures> signatures =
       BuildSignatures((*model)->info(), model_dir, previous, SignatureFileOf(config));
