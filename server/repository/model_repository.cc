@@ -790,18 +790,13 @@ absl::StatusOr<ReloadReport> ModelRepository::Reload() {
 }
 
 std::shared_ptr<const ServingMap> ModelRepository::Snapshot() const {
-  absl::MutexLock lock(&mu_);
-  return map_;
+  return map_.load(std::memory_order_acquire);
 }
 
 void ModelRepository::Publish(std::shared_ptr<const ServingMap> map) {
-  std::shared_ptr<const ServingMap> old;
-  {
-    absl::MutexLock lock(&mu_);
-    old = std::exchange(map_, std::move(map));
-  }
-  // `old` is released here, outside the lock: dropping the last reference to a
-  // servable frees a compiled model, which must not stall Snapshot() callers.
+  std::shared_ptr<const ServingMap> old = map_.exchange(std::move(map), std::memory_order_acq_rel);
+  // `old` is released here: dropping the last reference to a servable frees a compiled
+  // model, which happens on the publishing (load) thread, not under any lock.
 }
 
 }  // namespace q8::server

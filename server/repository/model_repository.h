@@ -31,7 +31,8 @@
 // Every state change is logged and exported as q8serve_model_state; failed loads count
 // in q8serve_model_load_failures_total.
 //
-// Thread-safety: Snapshot() is thread-safe and cheap (a shared_ptr copy under a mutex).
+// Thread-safety: Snapshot() is thread-safe and cheap: an atomic shared_ptr load, no mutex
+// (every request takes one).
 // RequestReload() and Reload() may be called from any thread; reloads (RPC and poll) run
 // one at a time on the load thread, so they never race.
 #pragma once
@@ -40,6 +41,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -172,9 +174,8 @@ class ModelRepository {
   const Options options_;
   Metrics* const metrics_;
 
-  mutable absl::Mutex mu_;
-  std::shared_ptr<const ServingMap> map_ ABSL_GUARDED_BY(mu_) =
-      std::make_shared<const ServingMap>();
+  // The published serving map: replaced whole by Publish, read by every request.
+  std::atomic<std::shared_ptr<const ServingMap>> map_{std::make_shared<const ServingMap>()};
 
   mutable absl::Mutex queue_mu_;
   std::vector<ReloadDone> pending_ ABSL_GUARDED_BY(queue_mu_);
