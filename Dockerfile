@@ -41,13 +41,14 @@ RUN set -e; \
       tests="q8_client_npy_test q8_client_json_tensor_test q8_client_text_table_test \
              q8_client_tensor_text_test q8_client_graph_listing_test \
              q8_client_signature_listing_test q8_client_q8serve_json_test q8_client_args_test \
-             server_codec_test server_core_test server_e2e_test"; \
+             q8_client_repository_listing_test q8_client_arrival_schedule_test \
+             server_codec_test server_core_test server_batcher_test server_e2e_test"; \
     fi; \
     cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DQ8_BUILD_TESTS="$Q8_TESTS"; \
     cmake --build build -j"$JOBS" --target q8serve q8c $tests; \
     if [ "$Q8_TESTS" = ON ]; then \
       ctest --test-dir build --output-on-failure -j"$JOBS" \
-            -R '^(q8_client_.*|server_codec_test|server_core_test|server_e2e_test)$'; \
+            -R '^(q8_client_.*|server_codec_test|server_core_test|server_batcher_test|server_e2e_test)$'; \
     fi; \
     strip build/server/q8serve build/client/q8c
 
