@@ -214,10 +214,10 @@ TEST_F(BatchingE2eTest, ConcurrentClientsEachGetTheUnbatchedResultForTheirOwnRow
   EXPECT_EQ(delta(metrics, "q8serve_batch_size_count" + unbatched), requests);
 }
 
-// Plans for batch 1 and the largest batch are made at load, before the version serves:
+// Plans for every batch size batching can form are made at load, before the version serves:
 // its first requests do not pay for them.
-TEST_F(BatchingE2eTest, EachVersionIsWarmedUpAtBatchOneAndItsMaxBatchSize) {
-  EXPECT_THAT(server_->log(), HasSubstr("model digits version 1: warmed up (batch 1, 16)"));
+TEST_F(BatchingE2eTest, EachVersionIsWarmedUpAtEveryBatchSizeItCanRun) {
+  EXPECT_THAT(server_->log(), HasSubstr("model digits version 1: warmed up (batch 1 to 16)"));
   EXPECT_THAT(server_->log(), HasSubstr("model digits_unbatched version 1: warmed up (batch 1)"));
 }
 
