@@ -243,6 +243,13 @@ absl::StatusOr<std::shared_ptr<const CompiledModel::Plan>> CompiledModel::BuildP
     std::vector<int> in_ids;
     std::vector<ValueDesc> in_descs;
     for (int id : node.inputs) {
+      if (NumElements(plan->values[id].shape) == 0 && !node.kernel->accepts_empty_tensors()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            where, ": input '", id < static_cast<int>(values_.size()) ? values_[id].name : "?",
+            "' is empty (shape ", ShapeToString(plan->values[id].shape),
+            "); only data-movement ops (Reshape, Flatten, Squeeze, Unsqueeze, Split, Concat, "
+            "Transpose, Identity, Shape) take empty tensors"));
+      }
       if (!node.kernel->accepts_channels_last()) {
         absl::StatusOr<int> plain = plain_id(id, where);
         if (!plain.ok()) return plain.status();

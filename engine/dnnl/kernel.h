@@ -111,6 +111,10 @@ class Kernel {
   // ValueDesc::value on them, so a reader of shape arguments can take them from it. The
   // compiler drops any value set by a kernel that does not say so.
   virtual bool plans_output_values() const { return false; }
+  // True when Plan/Execute handle inputs with no elements (a dim of 0): the ops that only
+  // move or relabel data. The compiler refuses empty inputs to every other kernel before
+  // planning (oneDNN primitives divide by such dims).
+  virtual bool accepts_empty_tensors() const { return false; }
   // True when the kernel's arithmetic runs on int8 oneDNN primitives.
   virtual bool is_int8() const { return false; }
   // True when Plan/Execute handle channels-last inputs (and say which layout each output

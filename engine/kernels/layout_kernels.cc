@@ -31,6 +31,7 @@ std::vector<int64_t> Strides(const Shape& shape) {
 // ---- Transpose: out[i0..in] = x[i_perm^-1...], i.e. out dim d is input dim perm[d].
 class TransposeKernel final : public Kernel {
  public:
+  bool accepts_empty_tensors() const override { return true; }
   explicit TransposeKernel(std::vector<int64_t> perm) : perm_(std::move(perm)) {}
 
   absl::StatusOr<PlannedStep> Plan(absl::Span<const ValueDesc> in) const override {
@@ -141,6 +142,7 @@ void CopyParts(const AxisBlocks& b, const std::vector<int64_t>& sizes, int64_t t
 
 class ConcatKernel final : public Kernel {
  public:
+  bool accepts_empty_tensors() const override { return true; }
   explicit ConcatKernel(int64_t axis) : axis_(axis) {}
 
   absl::StatusOr<PlannedStep> Plan(absl::Span<const ValueDesc> in) const override {
@@ -179,6 +181,7 @@ class ConcatKernel final : public Kernel {
 
 class SplitKernel final : public Kernel {
  public:
+  bool accepts_empty_tensors() const override { return true; }
   // `sizes` empty: equal parts; nullopt: the sizes are the node's second runtime input,
   // read at plan time.
   SplitKernel(int64_t axis, std::optional<std::vector<int64_t>> sizes, int num_outputs)
@@ -233,6 +236,7 @@ class SplitKernel final : public Kernel {
 // ---- Squeeze / Unsqueeze: the bytes stay, the shape changes.
 class SqueezeKernel final : public Kernel {
  public:
+  bool accepts_empty_tensors() const override { return true; }
   // `axes` nullopt: the axes are the node's second runtime input, read at plan time.
   SqueezeKernel(std::optional<std::vector<int64_t>> axes, bool unsqueeze)
       : axes_(std::move(axes)), unsqueeze_(unsqueeze) {}
@@ -301,6 +305,7 @@ class SqueezeKernel final : public Kernel {
 // ---- Shape (opset 15 start/end): the dims are known when the plan is made.
 class ShapeKernel final : public Kernel {
  public:
+  bool accepts_empty_tensors() const override { return true; }
   ShapeKernel(int64_t start, std::optional<int64_t> end) : start_(start), end_(end) {}
   bool plans_output_values() const override { return true; }
 

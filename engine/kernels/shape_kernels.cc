@@ -23,6 +23,7 @@ PlannedStep CopyAs(const ValueDesc& in, Shape out) {
 
 class FlattenKernel final : public Kernel {
  public:
+  bool accepts_empty_tensors() const override { return true; }
   explicit FlattenKernel(int64_t axis) : axis_(axis) {}
   absl::StatusOr<PlannedStep> Plan(absl::Span<const ValueDesc> in) const override {
     const int64_t rank = static_cast<int64_t>(in[0].shape.size());
@@ -83,6 +84,7 @@ absl::StatusOr<Shape> ReshapedDims(const Shape& src, const std::vector<int64_t>&
 
 class ReshapeKernel final : public Kernel {
  public:
+  bool accepts_empty_tensors() const override { return true; }
   // `target` nullopt: the shape is the node's second runtime input, read at plan time.
   ReshapeKernel(std::optional<std::vector<int64_t>> target, bool allow_zero)
       : target_(std::move(target)), allow_zero_(allow_zero) {}

@@ -32,6 +32,7 @@ std::optional<std::vector<Tensor>> Evaluate(const ir::Node& n, const ir::Graph& 
       auto c = g.constants.find(name);
       if (c == g.constants.end()) return std::nullopt;
       const Tensor& t = *c->second;
+      if (t.num_elements() == 0 && !built->kernel->accepts_empty_tensors()) return std::nullopt;
       descs.push_back(ValueDesc{t.dtype(), t.shape(), dnnl_backend::Layout::kPlain, c->second});
       inputs.push_back(t.data());
     }

@@ -4,7 +4,8 @@
 // order and from several threads at once, with the plan cache bounded; bad values are
 // INVALID_ARGUMENT naming the node and the values; arguments the engine cannot know while
 // planning are refused at load. Expected outputs follow from the ops' definitions
-// (Reshape and Split move elements without changing them).
+// (Reshape and Split move elements without changing them). Also: empty tensors, which the
+// same conformance cases brought in.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -225,6 +226,37 @@ TEST(ShapeArgumentInputsTest, ArgumentsUnknownWhilePlanningAreRefusedAtLoad) {
     EXPECT_THAT(model.status().message(),
                 AllOf(HasSubstr("node 'unsqueeze'"), HasSubstr("'axes'"), HasSubstr("int64")));
   }
+}
+
+// A dim the model fixes at 0 takes an empty tensor (ONNX allows them; the allowzero and
+// zero-size split conformance cases need them). Only data-movement ops plan on one:
+// regression for a SIGFPE inside oneDNN's matmul set-up when an empty input reached it.
+TEST(EmptyTensorsTest, EmptyInputToAnArithmeticOpIsInvalidArgumentNotACrash) {
+  onnx::ModelProto m = MakeModel(13);
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", kFloat, {0, 4});
+  q8::testing::AddInitializer<float>(g, "w", kFloat, {4, 3}, std::vector<float>(12, 1.f));
+  AddNode(g, "MatMul", "matmul", {"x", "w"}, {"y"});
+  AddInput(g, "y", kFloat, {0, 3}, /*output=*/true);
+  auto model = LoadModel(WriteModel(m, "matmul_empty_input.onnx"));
+  ASSERT_TRUE(model.ok()) << model.status();
+  const Tensor x(DType::kFloat32, {0, 4});
+  RunContext ctx;
+  auto out = (*model)->Run(ctx, {View(x)});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), absl::StatusCode::kInvalidArgument) << out.status();
+  EXPECT_THAT(out.status().message(),
+              AllOf(HasSubstr("node 'matmul'"), HasSubstr("'x' is empty"), HasSubstr("[0,4]")));
+  // A run-time dim still needs a positive size.
+  onnx::ModelProto r = MakeModel(13);
+  AddInput(r.mutable_graph(), "x", kFloat, {-1, 4});
+  AddNode(r.mutable_graph(), "Identity", "id", {"x"}, {"y"});
+  AddInput(r.mutable_graph(), "y", kFloat, {-1, 4}, /*output=*/true);
+  auto identity = LoadModel(WriteModel(r, "identity_runtime_dim.onnx"));
+  ASSERT_TRUE(identity.ok()) << identity.status();
+  auto refused = (*identity)->Run(ctx, {View(x)});
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+  EXPECT_THAT(refused.status().message(), HasSubstr("any positive size"));
 }
 
 }  // namespace
