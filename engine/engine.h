@@ -145,7 +145,10 @@ struct LoadOptions {
   // requests run at once on separate workers.
   int threads = 0;
   // Execution plans (primitives for one set of input shapes, e.g. one batch size)
-  // kept per model. Each plan costs primitive memory; a miss costs a re-plan (~ms).
+  // kept per model, least recently used evicted first. Each plan costs primitive memory;
+  // a miss costs a re-plan (~ms). A model that takes a shape / axes / split argument as
+  // an int64 graph input (a Reshape's shape not stored in the file) has a plan per set
+  // of those argument values too.
   size_t max_cached_plans = 16;
   // Per plan, time the oneDNN implementations each small convolution and matmul could use
   // (up to 4, AVX-512 ones) and keep the fastest. Off by default: measured on an AMX CPU it
@@ -199,8 +202,11 @@ class Model {
   virtual const ModelInfo& info() const = 0;
 
   // Runs the model. `inputs` follow info().inputs order; dtype and every fixed dim
-  // must match (run-time dims take any positive size). Errors: INVALID_ARGUMENT for
-  // inputs that do not fit (the message names the input and what was expected),
+  // must match (run-time dims take any positive size; a dim the model fixes at 0 takes
+  // an empty tensor). Inputs that are an op's shape, axes or split sizes (int64, at most
+  // 64 values) are read while planning, and the plan is made for their values. Errors:
+  // INVALID_ARGUMENT for inputs that do not fit (the message names the input and what was
+  // expected) or argument values the op cannot take (naming the node and the values),
   // INTERNAL for engine failures. Outputs follow info().outputs order.
   virtual absl::StatusOr<std::vector<Tensor>> Run(RunContext& ctx,
                                                   absl::Span<const TensorView> inputs) const = 0;

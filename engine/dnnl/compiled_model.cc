@@ -66,6 +66,8 @@ absl::StatusOr<std::shared_ptr<const CompiledModel>> CompiledModel::Create(
     return add_value(Value{name, ValueKind::kConstant, -1, c->second});
   };
 
+  std::vector<int> producer;  // per value id: index into nodes_ of its producer, or -1
+  std::vector<bool> specialised(graph.inputs.size(), false);
   const auto& registry = KernelRegistry();
   for (const ir::Node& node : graph.nodes) {
     const std::string where = absl::StrCat(path, ": node '", node.name, "' (", node.op_type, ")");
@@ -89,12 +91,40 @@ absl::StatusOr<std::shared_ptr<const CompiledModel>> CompiledModel::Create(
       }
       compiled.inputs.push_back(id);
     }
+    // Arguments Plan reads the contents of: each must be known when a plan is made.
+    producer.resize(model->values_.size(), -1);
+    for (size_t position : built->value_inputs) {
+      const int id = compiled.inputs.at(position);
+      const Value& v = model->values_[id];
+      const std::string arg = absl::StrCat(where, ": input #", position, " ('", v.name, "')");
+      if (v.kind == ValueKind::kInput) {
+        const DType dtype = graph.inputs[v.input_index].dtype;
+        if (dtype != DType::kInt64) {
+          return absl::InvalidArgumentError(absl::StrCat(arg, " is a graph input of type ",
+                                                         DTypeName(dtype), "; it must be int64"));
+        }
+        specialised[v.input_index] = true;
+      } else if (v.kind == ValueKind::kIntermediate &&
+                 (producer[id] < 0 || !model->nodes_[producer[id]].kernel->plans_output_values())) {
+        const std::string by = producer[id] < 0
+                                   ? std::string("the graph")
+                                   : absl::StrCat("node '", model->nodes_[producer[id]].name, "' (",
+                                                  model->nodes_[producer[id]].op, ")");
+        return absl::UnimplementedError(absl::StrCat(
+            arg, " is computed by ", by,
+            " at run time; the engine needs its values when it plans shapes: make it a "
+            "constant (initializer), a Shape output or a graph input of at most ",
+            kMaxSpecialisedElements, " int64 values"));
+      }
+    }
     for (const std::string& out : node.outputs) {
       if (ids.count(out)) {
         return absl::InvalidArgumentError(
             absl::StrCat(where, ": output '", out, "' is produced more than once"));
       }
       compiled.outputs.push_back(add_value(Value{out, ValueKind::kIntermediate, -1, nullptr}));
+      producer.resize(model->values_.size(), -1);
+      producer[compiled.outputs.back()] = static_cast<int>(model->nodes_.size());
     }
     if (compiled.kernel->is_int8()) ++model->info_.num_int8_kernels;
     model->nodes_.push_back(std::move(compiled));
@@ -106,6 +136,9 @@ absl::StatusOr<std::shared_ptr<const CompiledModel>> CompiledModel::Create(
           absl::StrCat(path, ": graph output '", out.name, "' is not produced by any node"));
     }
     model->output_values_.push_back(id);
+  }
+  for (size_t i = 0; i < specialised.size(); ++i) {
+    if (specialised[i]) model->specialised_inputs_.push_back(static_cast<int>(i));
   }
   model->HintChannelsLastOutputs();
   return std::shared_ptr<const CompiledModel>(std::move(model));
@@ -148,7 +181,10 @@ absl::Status CompiledModel::ValidateInputs(absl::Span<const TensorView> inputs) 
     bool fits = got.shape.size() == want.shape.size();
     int64_t elements = 1;
     for (size_t d = 0; fits && d < got.shape.size(); ++d) {
-      fits = got.shape[d] > 0 && (want.shape[d] < 0 || want.shape[d] == got.shape[d]);
+      // A dim of 0 only where the model declares it (ONNX allows empty tensors); a
+      // run-time dim takes a positive size.
+      fits = (got.shape[d] > 0 || (got.shape[d] == 0 && want.shape[d] == 0)) &&
+             (want.shape[d] < 0 || want.shape[d] == got.shape[d]);
       elements *= std::max<int64_t>(got.shape[d], 1);
       fits = fits && elements <= kMaxElements;
     }
@@ -157,7 +193,7 @@ absl::Status CompiledModel::ValidateInputs(absl::Span<const TensorView> inputs) 
           absl::StrCat("input '", want.name, "' must have shape ", ShapeToString(want.shape),
                        " (? = any positive size), got ", ShapeToString(got.shape)));
     }
-    if (got.data == nullptr) {
+    if (got.data == nullptr && NumElements(got.shape) > 0) {
       return absl::InvalidArgumentError(absl::StrCat("input '", want.name, "' has no data"));
     }
   }
@@ -172,8 +208,15 @@ absl::StatusOr<std::shared_ptr<const CompiledModel::Plan>> CompiledModel::BuildP
     if (values_[v].kind == ValueKind::kInput) {
       const TensorView& in = inputs[values_[v].input_index];
       plan->values[v] = ValueDesc{in.dtype, in.shape};
+      if (IsSpecialisedOn(values_[v].input_index, in)) {
+        // The plan keeps its own copy: its cache key holds these values.
+        auto copy = std::make_shared<Tensor>(Tensor::Uninitialized(in.dtype, in.shape));
+        std::memcpy(copy->data(), in.data, copy->byte_size());
+        plan->values[v].value = std::move(copy);
+      }
     } else if (values_[v].kind == ValueKind::kConstant) {
-      plan->values[v] = ValueDesc{values_[v].constant->dtype(), values_[v].constant->shape()};
+      plan->values[v] = ValueDesc{values_[v].constant->dtype(), values_[v].constant->shape(),
+                                  Layout::kPlain, values_[v].constant};
     }
   }
   const PlanOptions plan_options{options_.tune_kernels};
@@ -202,6 +245,13 @@ absl::StatusOr<std::shared_ptr<const CompiledModel::Plan>> CompiledModel::BuildP
     std::vector<int> in_ids;
     std::vector<ValueDesc> in_descs;
     for (int id : node.inputs) {
+      if (NumElements(plan->values[id].shape) == 0 && !node.kernel->accepts_empty_tensors()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            where, ": input '", id < static_cast<int>(values_.size()) ? values_[id].name : "?",
+            "' is empty (shape ", ShapeToString(plan->values[id].shape),
+            "); only data-movement ops (Reshape, Flatten, Squeeze, Unsqueeze, Split, Concat, "
+            "Transpose, Identity, Shape) take empty tensors"));
+      }
       if (!node.kernel->accepts_channels_last()) {
         absl::StatusOr<int> plain = plain_id(id, where);
         if (!plain.ok()) return plain.status();
@@ -221,6 +271,9 @@ absl::StatusOr<std::shared_ptr<const CompiledModel::Plan>> CompiledModel::BuildP
                                               " outputs for ", node.outputs.size()));
     }
     for (size_t o = 0; o < node.outputs.size(); ++o) {
+      // A kernel that passes an input's desc through (p.outputs = {in[0]}) must not pass
+      // on that input's contents as its output's.
+      if (!node.kernel->plans_output_values()) planned->outputs[o].value.reset();
       const int64_t n = NumElements(planned->outputs[o].shape);
       if (n > kMaxElements) {
         return absl::InvalidArgumentError(absl::StrCat(
@@ -281,10 +334,17 @@ absl::StatusOr<std::shared_ptr<const CompiledModel::Plan>> CompiledModel::BuildP
 
 absl::StatusOr<std::shared_ptr<const CompiledModel::Plan>> CompiledModel::GetPlan(
     absl::Span<const TensorView> inputs) const {
+  // Key: every input's rank and dims, then the values of the inputs the plan is
+  // specialised on (their sizes follow from the dims, so the key is unambiguous).
   std::vector<int64_t> key;
   for (const auto& in : inputs) {
     key.push_back(static_cast<int64_t>(in.shape.size()));
     key.insert(key.end(), in.shape.begin(), in.shape.end());
+  }
+  for (int i : specialised_inputs_) {
+    if (!IsSpecialisedOn(i, inputs[i])) continue;
+    const auto* p = static_cast<const int64_t*>(inputs[i].data);
+    key.insert(key.end(), p, p + NumElements(inputs[i].shape));
   }
   {
     absl::MutexLock lock(&plans_mu_);
@@ -309,6 +369,11 @@ absl::StatusOr<std::shared_ptr<const CompiledModel::Plan>> CompiledModel::GetPla
   }
   plans_.push_back(CachedPlan{std::move(key), *plan, ++plan_clock_});
   return *plan;
+}
+
+bool CompiledModel::IsSpecialisedOn(int input_index, const TensorView& input) const {
+  return std::binary_search(specialised_inputs_.begin(), specialised_inputs_.end(), input_index) &&
+         input.dtype == DType::kInt64 && NumElements(input.shape) <= kMaxSpecialisedElements;
 }
 
 StepProfile CompiledModel::ProfileOf(const PlanStep& step, double seconds) const {

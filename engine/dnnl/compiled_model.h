@@ -1,7 +1,9 @@
 // The Model implementation: an IR graph compiled to kernels, run through per-shape plans.
 // Thread-safe: Run() may be called concurrently with distinct RunContexts. The only
 // mutable state is the plan cache, guarded by a mutex held for look-ups and inserts
-// only (planning itself runs outside it).
+// only (planning itself runs outside it). A plan is made per set of input shapes and,
+// for models that take shape / axes / split arguments as int64 graph inputs, per set of
+// those inputs' values (BuiltKernel::value_inputs); at most max_cached_plans are kept.
 #pragma once
 
 #include <cstdint>
@@ -72,6 +74,9 @@ class CompiledModel final : public Model {
   // Create's last step: Kernel::PreferChannelsLastOutput where every reader wants it.
   void HintChannelsLastOutputs();
   absl::StatusOr<std::shared_ptr<const Plan>> GetPlan(absl::Span<const TensorView> inputs) const;
+  // True when plans are specialised on the values of graph input `input_index` as given
+  // (an int64 argument input, see BuiltKernel::value_inputs, small enough).
+  bool IsSpecialisedOn(int input_index, const TensorView& input) const;
   StepProfile ProfileOf(const PlanStep& step, double seconds) const;
   absl::StatusOr<std::shared_ptr<const Plan>> BuildPlan(absl::Span<const TensorView> inputs) const;
 
@@ -80,6 +85,9 @@ class CompiledModel final : public Model {
   std::vector<Value> values_;
   std::vector<CompiledNode> nodes_;
   std::vector<int> output_values_;  // value id of each graph output
+  // Graph inputs (indices, ascending) that some kernel reads the contents of at plan time:
+  // plans are specialised on their values.
+  std::vector<int> specialised_inputs_;
 
   mutable absl::Mutex plans_mu_;
   struct CachedPlan {

@@ -30,6 +30,11 @@ struct ValueDesc {
   DType dtype = DType::kUnknown;
   Shape shape;
   Layout layout = Layout::kPlain;
+  // The value's contents when they are known while planning, null otherwise: set on
+  // constants, on the graph inputs a plan is specialised on (small int64 shape / axes /
+  // split arguments, see BuiltKernel::value_inputs) and on the outputs of kernels that
+  // compute them at plan time (Kernel::plans_output_values: Shape).
+  std::shared_ptr<const Tensor> value = nullptr;
 };
 
 // The oneDNN memory descriptor of a value as laid out (plain row-major or channels-last).
@@ -103,6 +108,14 @@ class Kernel {
                                                       const PlanOptions& /*options*/) const {
     return Plan(inputs);
   }
+  // True when Plan knows the contents of its outputs (Shape: the input's dims) and sets
+  // ValueDesc::value on them, so a reader of shape arguments can take them from it. The
+  // compiler drops any value set by a kernel that does not say so.
+  virtual bool plans_output_values() const { return false; }
+  // True when Plan/Execute handle inputs with no elements (a dim of 0): the ops that only
+  // move or relabel data. The compiler refuses empty inputs to every other kernel before
+  // planning (oneDNN primitives divide by such dims).
+  virtual bool accepts_empty_tensors() const { return false; }
   // True when the kernel's arithmetic runs on int8 oneDNN primitives.
   virtual bool is_int8() const { return false; }
   // True when Plan/Execute handle channels-last inputs (and say which layout each output
@@ -119,10 +132,23 @@ class Kernel {
 // (in the order Plan/Execute see them). Inputs it consumed at build time (weights,
 // quantization parameters) are not listed. A listed input may still be a graph
 // constant: the compiler then feeds the constant's buffer.
+//
+// value_inputs: positions in runtime_inputs of the inputs whose CONTENTS Plan reads (a
+// Reshape's shape, a Squeeze's axes, a Split's sizes, given as inputs rather than
+// attributes). Each must be known at plan time: a constant, a Shape output, or an int64
+// graph input, on whose value the compiler then specialises the plan (the values are part
+// of the plan-cache key, kMaxSpecialisedElements at most). Plan finds them in
+// ValueDesc::value; the step may ignore those buffers at run time.
 struct BuiltKernel {
   std::unique_ptr<Kernel> kernel;
   std::vector<std::string> runtime_inputs;
+  std::vector<size_t> value_inputs = {};
 };
+
+// Largest graph input (elements) a plan is specialised on. Shape arguments are a few
+// values; a larger integer input is data (token ids), and specialising on it would make a
+// plan per request.
+inline constexpr int64_t kMaxSpecialisedElements = 64;
 
 using KernelBuilder =
     std::function<absl::StatusOr<BuiltKernel>(const ir::Node& node, const ir::Graph& graph)>;

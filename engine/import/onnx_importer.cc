@@ -61,6 +61,33 @@ absl::StatusOr<ir::ValueInfo> ValueInfoFromOnnx(const onnx::ValueInfoProto& vi, 
   return info;
 }
 
+// Why a graph input's declared type is not one the engine takes ("is a sequence ...",
+// "has element type FLOAT16 ..."), for the message of the import that refuses it.
+std::string UnsupportedInputType(const onnx::ValueInfoProto& vi) {
+  const onnx::TypeProto& type = vi.type();
+  switch (type.value_case()) {
+    case onnx::TypeProto::kTensorType:
+      break;
+    case onnx::TypeProto::kSequenceType:
+      return "is a sequence; the engine takes tensors only";
+    case onnx::TypeProto::kMapType:
+      return "is a map; the engine takes tensors only";
+    case onnx::TypeProto::kOptionalType:
+      return "is an optional; the engine takes tensors only";
+    case onnx::TypeProto::kSparseTensorType:
+      return "is a sparse tensor; the engine takes dense tensors only";
+    default:
+      return "declares no type; the engine needs a tensor element type";
+  }
+  const int elem_type = type.tensor_type().elem_type();
+  if (elem_type == onnx::TensorProto::UNDEFINED) return "declares no element type";
+  return absl::StrCat(
+      "has element type ",
+      onnx::TensorProto::DataType_Name(static_cast<onnx::TensorProto::DataType>(elem_type)),
+      ", which the engine does not support (supported: float32, uint8, int8, "
+      "int32, int64, bool)");
+}
+
 // An initializer may also be declared, as a graph input (IR < 4 lists every initializer
 // there) or in value_info. The declaration must describe the data the file holds: an
 // int8 weight declared float32 means the producer of the file and its reader disagree
@@ -289,8 +316,8 @@ absl::StatusOr<ir::Graph> ImportOnnxBytes(const std::string& bytes, const std::s
       return absl::Status(info.status().code(), absl::StrCat(path, ": ", info.status().message()));
     }
     if (info->dtype == DType::kUnknown) {
-      return absl::UnimplementedError(absl::StrCat(
-          path, ": graph input '", in.name(), "' has an unsupported or missing element type"));
+      return absl::UnimplementedError(
+          absl::StrCat(path, ": graph input '", in.name(), "' ", UnsupportedInputType(in)));
     }
     if (!defined.insert(info->name).second) {
       return absl::InvalidArgumentError(absl::StrCat(path, ": graph input '", in.name(),

@@ -186,6 +186,7 @@ class BinaryKernel final : public Kernel {
 
 class IdentityKernel final : public Kernel {
  public:
+  bool accepts_empty_tensors() const override { return true; }
   absl::StatusOr<PlannedStep> Plan(absl::Span<const ValueDesc> in) const override {
     const size_t bytes = static_cast<size_t>(NumElements(in[0].shape)) * DTypeSize(in[0].dtype);
     PlannedStep p;

@@ -54,6 +54,25 @@ absl::StatusOr<const Tensor*> RequireConstant(const ir::Node& node, const ir::Gr
   return t;
 }
 
+absl::StatusOr<std::vector<int64_t>> PlanTimeInts(const ValueDesc& v, const std::string& what) {
+  if (v.dtype != DType::kInt64 || v.shape.size() > 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", what, "' must be a 0-/1-D int64 tensor, got ", DTypeName(v.dtype), " ",
+                     ShapeToString(v.shape)));
+  }
+  if (v.value == nullptr) {
+    // The compiler makes every other source of an argument known (constants, Shape
+    // outputs) or rejects the model at load; what is left is a graph input too large.
+    return absl::InvalidArgumentError(absl::StrCat("'", what, "' has ", NumElements(v.shape),
+                                                   " elements; an argument fed as a graph input "
+                                                   "may have at most ",
+                                                   kMaxSpecialisedElements,
+                                                   " (plans are specialised on its values)"));
+  }
+  const int64_t* p = v.value->data_as<int64_t>();
+  return std::vector<int64_t>(p, p + v.value->num_elements());
+}
+
 std::vector<float> FloatValues(const Tensor& t) {
   const float* p = t.data_as<float>();
   return std::vector<float>(p, p + t.num_elements());

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
@@ -25,6 +26,11 @@ absl::StatusOr<int> NormalizeAxis(int64_t axis, size_t rank);
 // Reads a constant input of the node (error naming it when absent or not constant).
 absl::StatusOr<const Tensor*> RequireConstant(const ir::Node& node, const ir::Graph& graph,
                                               size_t input);
+
+// The contents of an argument input that Plan reads (a shape, axes or split sizes; see
+// BuiltKernel::value_inputs): a 0-/1-D int64 tensor. `what` names it in errors, which are
+// INVALID_ARGUMENT (wrong type or rank, or a graph input too large to specialise on).
+absl::StatusOr<std::vector<int64_t>> PlanTimeInts(const ValueDesc& v, const std::string& what);
 
 // Scalar or per-channel float parameters / zero points of a constant, as vectors.
 std::vector<float> FloatValues(const Tensor& t);

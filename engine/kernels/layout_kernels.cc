@@ -1,13 +1,17 @@
 // Ops that move data without arithmetic: Transpose (a oneDNN reorder from a permuted-
 // strides view), Concat and Split (block copies along an axis), Squeeze / Unsqueeze
 // (the same bytes under a new shape) and Shape (the input's dims, known at plan time).
+// Split sizes and Squeeze / Unsqueeze axes given as a run-time input are read at plan
+// time (BuiltKernel::value_inputs): the plan is specialised on them.
 // All are dtype-agnostic except Transpose, which maps each dtype to a reorder type.
 #include <algorithm>
 #include <cstring>
 #include <numeric>
+#include <optional>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "engine/kernels/kernel_util.h"
 #include "engine/kernels/primitive_step.h"
 
@@ -27,6 +31,7 @@ std::vector<int64_t> Strides(const Shape& shape) {
 // ---- Transpose: out[i0..in] = x[i_perm^-1...], i.e. out dim d is input dim perm[d].
 class TransposeKernel final : public Kernel {
  public:
+  bool accepts_empty_tensors() const override { return true; }
   explicit TransposeKernel(std::vector<int64_t> perm) : perm_(std::move(perm)) {}
 
   absl::StatusOr<PlannedStep> Plan(absl::Span<const ValueDesc> in) const override {
@@ -137,6 +142,7 @@ void CopyParts(const AxisBlocks& b, const std::vector<int64_t>& sizes, int64_t t
 
 class ConcatKernel final : public Kernel {
  public:
+  bool accepts_empty_tensors() const override { return true; }
   explicit ConcatKernel(int64_t axis) : axis_(axis) {}
 
   absl::StatusOr<PlannedStep> Plan(absl::Span<const ValueDesc> in) const override {
@@ -175,8 +181,10 @@ class ConcatKernel final : public Kernel {
 
 class SplitKernel final : public Kernel {
  public:
-  // `sizes` empty: equal parts.
-  SplitKernel(int64_t axis, std::vector<int64_t> sizes, int num_outputs)
+  bool accepts_empty_tensors() const override { return true; }
+  // `sizes` empty: equal parts; nullopt: the sizes are the node's second runtime input,
+  // read at plan time.
+  SplitKernel(int64_t axis, std::optional<std::vector<int64_t>> sizes, int num_outputs)
       : axis_(axis), sizes_(std::move(sizes)), num_outputs_(num_outputs) {}
 
   absl::StatusOr<PlannedStep> Plan(absl::Span<const ValueDesc> in) const override {
@@ -184,7 +192,14 @@ class SplitKernel final : public Kernel {
     auto axis = NormalizeAxis(axis_, x.size());
     if (!axis.ok()) return axis.status();
     const int64_t total = x[*axis];
-    std::vector<int64_t> sizes = sizes_;
+    std::vector<int64_t> sizes;
+    if (sizes_) {
+      sizes = *sizes_;
+    } else {
+      auto given = PlanTimeInts(in[1], "split");
+      if (!given.ok()) return given.status();
+      sizes = *std::move(given);
+    }
     if (sizes.empty()) {
       if (total % num_outputs_ != 0) {
         return absl::InvalidArgumentError(absl::StrCat("axis ", *axis, " of size ", total,
@@ -194,10 +209,11 @@ class SplitKernel final : public Kernel {
       sizes.assign(num_outputs_, total / num_outputs_);
     }
     if (static_cast<int>(sizes.size()) != num_outputs_ ||
+        std::any_of(sizes.begin(), sizes.end(), [](int64_t v) { return v < 0; }) ||
         std::accumulate(sizes.begin(), sizes.end(), int64_t{0}) != total) {
-      return absl::InvalidArgumentError(absl::StrCat("split sizes ", ShapeToString(sizes),
-                                                     " do not add up to axis size ", total,
-                                                     " in ", num_outputs_, " outputs"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "split sizes [", absl::StrJoin(sizes, ","), "] are not ", num_outputs_,
+          " sizes >= 0 adding up to axis ", *axis, "'s size ", total, " in ", ShapeToString(x)));
     }
     PlannedStep p;
     for (int64_t s : sizes) {
@@ -213,19 +229,33 @@ class SplitKernel final : public Kernel {
 
  private:
   const int64_t axis_;
-  const std::vector<int64_t> sizes_;
+  const std::optional<std::vector<int64_t>> sizes_;
   const int num_outputs_;
 };
 
 // ---- Squeeze / Unsqueeze: the bytes stay, the shape changes.
 class SqueezeKernel final : public Kernel {
  public:
-  SqueezeKernel(std::vector<int64_t> axes, bool unsqueeze)
+  bool accepts_empty_tensors() const override { return true; }
+  // `axes` nullopt: the axes are the node's second runtime input, read at plan time.
+  SqueezeKernel(std::optional<std::vector<int64_t>> axes, bool unsqueeze)
       : axes_(std::move(axes)), unsqueeze_(unsqueeze) {}
 
   absl::StatusOr<PlannedStep> Plan(absl::Span<const ValueDesc> in) const override {
-    auto out = unsqueeze_ ? Unsqueezed(in[0].shape) : Squeezed(in[0].shape);
-    if (!out.ok()) return out.status();
+    std::vector<int64_t> axes;
+    if (axes_) {
+      axes = *axes_;
+    } else {
+      auto given = PlanTimeInts(in[1], "axes");
+      if (!given.ok()) return given.status();
+      axes = *std::move(given);
+    }
+    auto out = unsqueeze_ ? Unsqueezed(in[0].shape, axes) : Squeezed(in[0].shape, axes);
+    if (!out.ok()) {
+      return absl::Status(out.status().code(),
+                          absl::StrCat("axes [", absl::StrJoin(axes, ","), "] of ",
+                                       ShapeToString(in[0].shape), ": ", out.status().message()));
+    }
     const size_t bytes = static_cast<size_t>(NumElements(in[0].shape)) * DTypeSize(in[0].dtype);
     PlannedStep p;
     p.step = std::make_unique<FunctionStep>(
@@ -235,28 +265,28 @@ class SqueezeKernel final : public Kernel {
   }
 
  private:
-  absl::StatusOr<Shape> Squeezed(const Shape& x) const {
+  static absl::StatusOr<Shape> Squeezed(const Shape& x, const std::vector<int64_t>& axes) {
     std::vector<bool> drop(x.size(), false);
-    for (int64_t a : axes_) {
+    for (int64_t a : axes) {
       auto axis = NormalizeAxis(a, x.size());
       if (!axis.ok()) return axis.status();
       if (x[*axis] != 1) {
         return absl::InvalidArgumentError(
-            absl::StrCat("cannot squeeze axis ", a, " of size ", x[*axis], " in ", ShapeToString(x)));
+            absl::StrCat("cannot squeeze axis ", a, " of size ", x[*axis]));
       }
       drop[*axis] = true;
     }
     Shape out;
     for (size_t d = 0; d < x.size(); ++d) {
-      if (!(axes_.empty() ? x[d] == 1 : drop[d])) out.push_back(x[d]);
+      if (!(axes.empty() ? x[d] == 1 : drop[d])) out.push_back(x[d]);
     }
     return out;
   }
 
-  absl::StatusOr<Shape> Unsqueezed(const Shape& x) const {
-    const size_t rank = x.size() + axes_.size();
+  static absl::StatusOr<Shape> Unsqueezed(const Shape& x, const std::vector<int64_t>& axes) {
+    const size_t rank = x.size() + axes.size();
     std::vector<bool> inserted(rank, false);
-    for (int64_t a : axes_) {
+    for (int64_t a : axes) {
       auto axis = NormalizeAxis(a, rank);
       if (!axis.ok()) return axis.status();
       if (inserted[*axis]) return absl::InvalidArgumentError(absl::StrCat("axis ", a, " repeated"));
@@ -268,14 +298,16 @@ class SqueezeKernel final : public Kernel {
     return out;
   }
 
-  const std::vector<int64_t> axes_;
+  const std::optional<std::vector<int64_t>> axes_;
   const bool unsqueeze_;
 };
 
 // ---- Shape (opset 15 start/end): the dims are known when the plan is made.
 class ShapeKernel final : public Kernel {
  public:
+  bool accepts_empty_tensors() const override { return true; }
   ShapeKernel(int64_t start, std::optional<int64_t> end) : start_(start), end_(end) {}
+  bool plans_output_values() const override { return true; }
 
   absl::StatusOr<PlannedStep> Plan(absl::Span<const ValueDesc> in) const override {
     const int64_t rank = static_cast<int64_t>(in[0].shape.size());
@@ -283,7 +315,9 @@ class ShapeKernel final : public Kernel {
     const int64_t start = clamp(start_), end = std::max(start, clamp(end_.value_or(rank)));
     std::vector<int64_t> dims(in[0].shape.begin() + start, in[0].shape.begin() + end);
     PlannedStep p;
-    p.outputs = {ValueDesc{DType::kInt64, {static_cast<int64_t>(dims.size())}}};
+    auto value = std::make_shared<Tensor>(DType::kInt64, Shape{static_cast<int64_t>(dims.size())});
+    std::copy(dims.begin(), dims.end(), value->data_as<int64_t>());
+    p.outputs = {ValueDesc{DType::kInt64, value->shape(), Layout::kPlain, std::move(value)}};
     p.step = std::make_unique<FunctionStep>([dims](const StepContext& c) {
       std::copy(dims.begin(), dims.end(), static_cast<int64_t*>(c.outputs[0]));
     });
@@ -295,17 +329,27 @@ class ShapeKernel final : public Kernel {
   const std::optional<int64_t> end_;
 };
 
-// Axes / split sizes: an int64 constant input (opset 13) or the attribute (earlier).
-absl::StatusOr<std::vector<int64_t>> IntsFromInputOrAttr(const ir::Node& n, const ir::Graph& g,
-                                                         size_t input, const char* attr) {
+// Axes / split sizes: the attribute (before opset 13), or the node's second input: an
+// int64 constant, read now, or a run-time input, read at plan time (nullopt here).
+absl::StatusOr<std::optional<std::vector<int64_t>>> IntsFromInputOrAttr(const ir::Node& n,
+                                                                        const ir::Graph& g,
+                                                                        size_t input,
+                                                                        const char* attr) {
   if (n.Input(input).empty()) return n.GetInts(attr);
-  auto t = RequireConstant(n, g, input);
-  if (!t.ok()) return t.status();
-  if ((*t)->dtype() != DType::kInt64 || (*t)->shape().size() > 1) {
+  const Tensor* t = g.FindConstant(n.Input(input));
+  if (t == nullptr) return std::nullopt;
+  if (t->dtype() != DType::kInt64 || t->shape().size() > 1) {
     return absl::InvalidArgumentError(absl::StrCat("'", attr, "' must be a 0-/1-D int64 tensor"));
   }
-  const int64_t* p = (*t)->data_as<int64_t>();
-  return std::vector<int64_t>(p, p + (*t)->num_elements());
+  const int64_t* p = t->data_as<int64_t>();
+  return std::vector<int64_t>(p, p + t->num_elements());
+}
+
+// The runtime inputs of a node with such an argument: the data, and the argument when
+// plans read it (value_inputs).
+BuiltKernel WithArgument(std::unique_ptr<Kernel> kernel, const ir::Node& n, bool at_plan_time) {
+  if (!at_plan_time) return BuiltKernel{std::move(kernel), {n.Input(0)}};
+  return BuiltKernel{std::move(kernel), {n.Input(0), n.Input(1)}, {1}};
 }
 
 }  // namespace
@@ -321,16 +365,19 @@ void RegisterLayoutKernels(std::map<std::string, KernelBuilder>& r) {
   r["Split"] = [](const ir::Node& n, const ir::Graph& g) -> absl::StatusOr<BuiltKernel> {
     auto sizes = IntsFromInputOrAttr(n, g, 1, "split");
     if (!sizes.ok()) return sizes.status();
-    return BuiltKernel{std::make_unique<SplitKernel>(n.GetInt("axis", 0), std::move(*sizes),
-                                                     static_cast<int>(n.outputs.size())),
-                       {n.Input(0)}};
+    const bool at_plan_time = !sizes->has_value();
+    return WithArgument(std::make_unique<SplitKernel>(n.GetInt("axis", 0), *std::move(sizes),
+                                                      static_cast<int>(n.outputs.size())),
+                        n, at_plan_time);
   };
   for (const bool unsqueeze : {false, true}) {
     r[unsqueeze ? "Unsqueeze" : "Squeeze"] =
         [unsqueeze](const ir::Node& n, const ir::Graph& g) -> absl::StatusOr<BuiltKernel> {
       auto axes = IntsFromInputOrAttr(n, g, 1, "axes");
       if (!axes.ok()) return axes.status();
-      return BuiltKernel{std::make_unique<SqueezeKernel>(std::move(*axes), unsqueeze), {n.Input(0)}};
+      const bool at_plan_time = !axes->has_value();
+      return WithArgument(std::make_unique<SqueezeKernel>(*std::move(axes), unsqueeze), n,
+                          at_plan_time);
     };
   }
   r["Shape"] = [](const ir::Node& n, const ir::Graph&) -> absl::StatusOr<BuiltKernel> {

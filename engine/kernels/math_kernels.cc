@@ -1,6 +1,7 @@
 // Element-wise math beyond Add / Mul / Relu (elementwise_kernels.cc):
 //   Sub, Div, Pow      numpy-broadcast binary ops; float Sub/Div on oneDNN binary when only
-//                      the second operand broadcasts, otherwise a strided loop
+//                      the second operand broadcasts, otherwise a strided loop; Pow also
+//                      with an exponent of another type (computed in double)
 //   Sqrt, Tanh,        oneDNN eltwise (sqrt, tanh, logistic); q8.Gelu is the fused Erf-GELU
 //   Sigmoid, q8.Gelu   pattern, 0.5·x·(1 + erf(x/√2)), as eltwise gelu_erf
 //   Erf                std::erf loop (oneDNN has no plain erf)
@@ -149,8 +150,8 @@ absl::StatusOr<Broadcast> MakeBroadcast(const Shape& a, const Shape& b) {
 }
 
 // y[...] = op(a[...], b[...]) over dims [d, rank), recursing outer → inner.
-template <typename T, typename Op>
-T* ApplyBroadcast(const Broadcast& bc, size_t d, const T* a, const T* b, T* y, Op op) {
+template <typename A, typename B, typename Y, typename Op>
+Y* ApplyBroadcast(const Broadcast& bc, size_t d, const A* a, const B* b, Y* y, Op op) {
   const int64_t n = bc.out[d];
   if (d + 1 == bc.out.size()) {
     for (int64_t i = 0; i < n; ++i) *y++ = op(a[i * bc.stride_a[d]], b[i * bc.stride_b[d]]);
@@ -182,6 +183,7 @@ class BroadcastBinaryKernel final : public Kernel {
 
   absl::StatusOr<PlannedStep> Plan(absl::Span<const ValueDesc> in) const override {
     const DType t = in[0].dtype;
+    if (op_ == BinaryOp::kPow && in[1].dtype != t) return PlanMixedPow(in);
     if (in[1].dtype != t) {
       return absl::UnimplementedError(absl::StrCat("operands of different types (",
                                                    DTypeName(t), ", ", DTypeName(in[1].dtype),
@@ -226,6 +228,46 @@ class BroadcastBinaryKernel final : public Kernel {
   }
 
  private:
+  // Pow (opset >= 12) with an exponent of another type than the base: z = x^y computed in
+  // double and converted to the base's type, as the ONNX reference (numpy) does.
+  static absl::StatusOr<PlannedStep> PlanMixedPow(absl::Span<const ValueDesc> in) {
+    const DType base = in[0].dtype, exponent = in[1].dtype;
+    const bool base_ok = base == DType::kFloat32 || base == DType::kInt32 || base == DType::kInt64;
+    const bool exponent_ok =
+        base_ok && exponent != DType::kBool && VisitArithmeticType(exponent, [](auto) {});
+    if (!exponent_ok) {
+      return absl::UnimplementedError(absl::StrCat(
+          "Pow of a ", DTypeName(base), " base and a ", DTypeName(exponent),
+          " exponent (supported: base float32, int32 or int64; exponent float32, int32, int64, "
+          "uint8 or int8)"));
+    }
+    auto bc = MakeBroadcast(in[0].shape, in[1].shape);
+    if (!bc.ok()) return bc.status();
+    PlannedStep p;
+    p.outputs = {ValueDesc{base, bc->out}};
+    const Broadcast plan = *bc;
+    p.step = std::make_unique<FunctionStep>([plan, base, exponent](const StepContext& c) {
+      VisitArithmeticType(base, [&](auto base_tag) {
+        using X = decltype(base_tag);
+        VisitArithmeticType(exponent, [&](auto exponent_tag) {
+          using E = decltype(exponent_tag);
+          auto pow = [](X x, E e) {
+            return static_cast<X>(std::pow(static_cast<double>(x), static_cast<double>(e)));
+          };
+          const X* x = static_cast<const X*>(c.inputs[0]);
+          const E* e = static_cast<const E*>(c.inputs[1]);
+          X* z = static_cast<X*>(c.outputs[0]);
+          if (plan.out.empty()) {
+            *z = pow(*x, *e);
+          } else if constexpr (!std::is_same_v<X, bool> && !std::is_same_v<E, bool>) {
+            ApplyBroadcast(plan, 0, x, e, z, pow);
+          }
+        });
+      });
+    });
+    return p;
+  }
+
   const BinaryOp op_;
 };
 
@@ -253,8 +295,15 @@ absl::StatusOr<DType> OnnxTypeCode(int64_t code) {
     case 9: return DType::kBool;
     default: break;
   }
-  return absl::UnimplementedError(absl::StrCat(
-      "Cast to ONNX type ", code, " (supported: float, uint8, int8, int32, int64, bool)"));
+  // TensorProto.DataType names of the codes the engine has no tensors for.
+  static constexpr const char* kNames[] = {"UNDEFINED",  "FLOAT",   "UINT8",  "INT8",   "UINT16",
+                                           "INT16",      "INT32",   "INT64",  "STRING", "BOOL",
+                                           "FLOAT16",    "DOUBLE",  "UINT32", "UINT64", "COMPLEX64",
+                                           "COMPLEX128", "BFLOAT16"};
+  const char* name = code >= 0 && code < 17 ? kNames[code] : "an unknown type";
+  return absl::UnimplementedError(absl::StrCat("Cast to ", name, " (ONNX type ", code,
+                                               "); supported: float, uint8, int8, int32, int64, "
+                                               "bool"));
 }
 
 }  // namespace

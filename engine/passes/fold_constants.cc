@@ -29,10 +29,12 @@ std::optional<std::vector<Tensor>> Evaluate(const ir::Node& n, const ir::Graph& 
     std::vector<ValueDesc> descs;
     std::vector<const void*> inputs;
     for (const std::string& name : built->runtime_inputs) {
-      const Tensor* t = g.FindConstant(name);
-      if (t == nullptr) return std::nullopt;
-      descs.push_back(ValueDesc{t->dtype(), t->shape()});
-      inputs.push_back(t->data());
+      auto c = g.constants.find(name);
+      if (c == g.constants.end()) return std::nullopt;
+      const Tensor& t = *c->second;
+      if (t.num_elements() == 0 && !built->kernel->accepts_empty_tensors()) return std::nullopt;
+      descs.push_back(ValueDesc{t.dtype(), t.shape(), dnnl_backend::Layout::kPlain, c->second});
+      inputs.push_back(t.data());
     }
     auto planned = built->kernel->Plan(descs);
     if (!planned.ok() || planned->outputs.size() != n.outputs.size()) return std::nullopt;
