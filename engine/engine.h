@@ -72,6 +72,11 @@ struct TensorInfo {
   // True when the file leaves this tensor unnamed and `name` was made up by the importer
   // (TFLite: input_<k> / output_<k>, stable for the file); signatures say so.
   bool name_generated = false;
+  // Inputs only: the model reads this input's values, not just its shape, to decide the
+  // shapes it computes (an int64 Reshape shape or Squeeze axes given at run time; the
+  // engine plans per distinct value). Such an input must not be concatenated with another
+  // request's, so a model with one cannot be batched.
+  bool values_shape_the_plan = false;
 };
 
 // One node of the imported graph (before the engine's own rewrites), for graph

@@ -138,7 +138,9 @@ absl::StatusOr<std::shared_ptr<const CompiledModel>> CompiledModel::Create(
     model->output_values_.push_back(id);
   }
   for (size_t i = 0; i < specialised.size(); ++i) {
-    if (specialised[i]) model->specialised_inputs_.push_back(static_cast<int>(i));
+    if (!specialised[i]) continue;
+    model->specialised_inputs_.push_back(static_cast<int>(i));
+    if (i < model->info_.inputs.size()) model->info_.inputs[i].values_shape_the_plan = true;
   }
   model->HintChannelsLastOutputs();
   return std::shared_ptr<const CompiledModel>(std::move(model));

@@ -264,9 +264,11 @@ absl::StatusOr<ir::Graph> ImportOnnxBytes(const std::string& bytes, const std::s
         path, ": ONNX model has no graph (the file is truncated or not an ONNX model)"));
   }
   bool has_onnx_opset = false;
+  int64_t onnx_opset = 0;
   for (const auto& opset : model.opset_import()) {
     if (!opset.domain().empty() && opset.domain() != "ai.onnx") continue;
     has_onnx_opset = true;
+    onnx_opset = std::max<int64_t>(onnx_opset, opset.version());
     if (opset.version() < 10) {
       return absl::UnimplementedError(absl::StrCat(
           path, ": opset ", opset.version(),
@@ -383,6 +385,13 @@ absl::StatusOr<ir::Graph> ImportOnnxBytes(const std::string& bytes, const std::s
                             absl::StrCat(where(), ": ", attr.status().message()));
       }
       node.attrs[a.name()] = std::move(*attr);
+    }
+    if (node.domain.empty() && node.op_type == "Softmax" && onnx_opset < 13) {
+      // Softmax before opset 13 flattens its input to 2-D at `axis` (default 1) and
+      // normalises each row over all the dims from `axis` on; 13 normalises along one
+      // axis (default -1). The kernel implements both; say which.
+      node.attrs["axis"] = node.GetInt("axis", 1);
+      node.attrs["coerce_2d"] = int64_t{1};
     }
     // Each value has one definition (ONNX graphs are in SSA form): a second one would
     // leave readers before and after it disagreeing about which they see.

@@ -2,6 +2,7 @@
 // primitives:
 //
 //   Softmax (opset 13):  y = exp(x - max_axis x) / Σ_axis exp(x - max_axis x)
+//   (before opset 13 the same over all dims from axis on: the input flattened to 2-D)
 //   LayerNormalization:  y = (x - μ) / sqrt(σ² + ε) · scale + bias, with μ, σ² over the
 //                        dims from `axis` on (the tensor is viewed as [outer, inner]);
 //                        optional outputs Mean = μ and InvStdDev = 1 / sqrt(σ² + ε).
@@ -25,9 +26,12 @@ absl::Status RequireFloat(const ValueDesc& v, const char* what) {
       absl::StrCat(what, " is ", DTypeName(v.dtype), "; only float32 is supported"));
 }
 
+// `coerce_2d` (ONNX opset < 13): the input is viewed as [Π d[0..axis), Π d[axis..)] and
+// each row normalised, i.e. over every dim from `axis` on; the bytes are the same, so only
+// the memory descriptor changes.
 class SoftmaxKernel final : public Kernel {
  public:
-  explicit SoftmaxKernel(int64_t axis) : axis_(axis) {}
+  SoftmaxKernel(int64_t axis, bool coerce_2d) : axis_(axis), coerce_2d_(coerce_2d) {}
 
   absl::StatusOr<PlannedStep> Plan(absl::Span<const ValueDesc> in) const override {
     if (auto s = RequireFloat(in[0], "input"); !s.ok()) return s;
@@ -35,17 +39,27 @@ class SoftmaxKernel final : public Kernel {
     auto axis = NormalizeAxis(axis_, in[0].shape.size());
     if (!axis.ok()) return axis.status();
     const memory::desc md = MemoryDesc(in[0]);
+    memory::desc view = md;
+    int softmax_axis = *axis;
+    if (coerce_2d_) {
+      const Shape& d = in[0].shape;
+      const int64_t rows = NumElements(absl::MakeConstSpan(d).subspan(0, *axis));
+      const int64_t cols = NumElements(absl::MakeConstSpan(d).subspan(*axis));
+      view = memory::desc({rows, cols}, memory::data_type::f32, memory::format_tag::ab);
+      softmax_axis = 1;
+    }
     dnnl::softmax_forward::primitive_desc pd(
-        dnnl::softmax_forward::desc(dnnl::prop_kind::forward_inference, md, *axis),
+        dnnl::softmax_forward::desc(dnnl::prop_kind::forward_inference, view, softmax_axis),
         UserScratchpadAttr(), CpuEngine());
     PlannedStep p;
-    p.step = MakeSrcDstStep(dnnl::softmax_forward(pd), md, pd.scratchpad_desc());
+    p.step = MakeSrcDstStep(dnnl::softmax_forward(pd), view, pd.scratchpad_desc());
     p.outputs = {in[0]};
     return p;
   }
 
  private:
   const int64_t axis_;
+  const bool coerce_2d_;
 };
 
 // Runs the layer normalization primitive; with statistics requested, it writes σ² into
@@ -144,7 +158,9 @@ class LayerNormKernel final : public Kernel {
 
 void RegisterTransformerKernels(std::map<std::string, KernelBuilder>& r) {
   r["Softmax"] = [](const ir::Node& n, const ir::Graph&) -> absl::StatusOr<BuiltKernel> {
-    return BuiltKernel{std::make_unique<SoftmaxKernel>(n.GetInt("axis", -1)), {n.Input(0)}};
+    return BuiltKernel{
+        std::make_unique<SoftmaxKernel>(n.GetInt("axis", -1), n.GetInt("coerce_2d", 0) != 0),
+        {n.Input(0)}};
   };
   r["LayerNormalization"] = [](const ir::Node& n, const ir::Graph&) -> absl::StatusOr<BuiltKernel> {
     if (n.outputs.size() == 2) {

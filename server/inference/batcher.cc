@@ -359,6 +359,16 @@ absl::Status CheckBatchable(const engine::ModelInfo& info) {
     return absl::OkStatus();
   };
   if (absl::Status s = check(info.inputs, "input"); !s.ok()) return s;
+  for (const engine::TensorInfo& t : info.inputs) {
+    if (t.values_shape_the_plan) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "batching concatenates inputs along dimension 0, but input '", t.name, "' ",
+          engine::ShapeToString(t.shape),
+          " holds shape values the model computes with (a run-time Reshape shape or axes), "
+          "which two requests' rows cannot share; remove the batching block from config.pbtxt "
+          "or make that input a constant of the model"));
+    }
+  }
   return check(info.outputs, "output");
 }
 

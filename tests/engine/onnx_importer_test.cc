@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "engine/engine.h"
 #include "tests/common/test_env.h"
 #include "tests/engine/onnx_test_models.h"
@@ -148,6 +150,46 @@ TEST(RunValidationTest, WrongDtypeAndShapeAreInvalidArgumentWithExpectations) {
   EXPECT_THAT(r.status().message(), AllOf(HasSubstr("[?,784]"), HasSubstr("[1,780]")));
   r = (*model)->Run(ctx, {});
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Softmax changed meaning at opset 13: before, the input is flattened to 2-D at `axis`
+// (default 1) and each row normalised over all the dims from `axis` on; from 13, along one
+// axis (default -1). Regression: opset-11 models were run with the opset-13 meaning.
+TEST(OnnxSoftmaxTest, OpsetBefore13NormalisesOverEveryDimFromAxisOn) {
+  const std::vector<float> x = [] {
+    std::vector<float> v(2 * 3 * 4);
+    for (size_t i = 0; i < v.size(); ++i) v[i] = std::sin(static_cast<float>(i)) * 3.f;
+    return v;
+  }();
+  // Expected, by the definition: rows of 12 (opset 11, default axis 1) or of 4 (opset 13,
+  // default axis -1).
+  auto expected = [&](size_t row) {
+    std::vector<float> y(x.size());
+    for (size_t r = 0; r < x.size() / row; ++r) {
+      float m = -1e30f, sum = 0.f;
+      for (size_t i = 0; i < row; ++i) m = std::max(m, x[r * row + i]);
+      for (size_t i = 0; i < row; ++i) sum += std::exp(x[r * row + i] - m);
+      for (size_t i = 0; i < row; ++i) y[r * row + i] = std::exp(x[r * row + i] - m) / sum;
+    }
+    return y;
+  };
+  for (const auto& [opset, row] : {std::pair<int, size_t>{11, 12}, {13, 4}}) {
+    onnx::ModelProto m = q8::testing::MakeModel(opset);
+    auto* g = m.mutable_graph();
+    q8::testing::AddInput(g, "x", onnx::TensorProto::FLOAT, {2, 3, 4});
+    q8::testing::AddInput(g, "y", onnx::TensorProto::FLOAT, {2, 3, 4}, /*output=*/true);
+    q8::testing::AddNode(g, "Softmax", "softmax", {"x"}, {"y"});
+    auto model = LoadModel(
+        q8::testing::WriteModel(m, "softmax_opset" + std::to_string(opset) + ".onnx"));
+    ASSERT_TRUE(model.ok()) << model.status();
+    RunContext ctx;
+    auto out = (*model)->Run(ctx, {TensorView{DType::kFloat32, {2, 3, 4}, x.data()}});
+    ASSERT_TRUE(out.ok()) << out.status();
+    const std::vector<float> want = expected(row);
+    for (size_t i = 0; i < want.size(); ++i) {
+      EXPECT_NEAR((*out)[0].data_as<float>()[i], want[i], 1e-6) << "opset " << opset << " i " << i;
+    }
+  }
 }
 
 }  // namespace

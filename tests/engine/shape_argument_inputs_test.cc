@@ -88,6 +88,16 @@ TEST(ShapeArgumentInputsTest, OneModelServesDifferentShapeValuesInAnyOrder) {
   }
 }
 
+// The model info says which inputs' values shape the plan (so the server will not batch them).
+TEST(ShapeArgumentInputsTest, ModelInfoMarksTheInputWhoseValuesShapeThePlan) {
+  auto model = LoadModel(ReshapeModel("reshape_info.onnx"));
+  ASSERT_TRUE(model.ok()) << model.status();
+  const auto& inputs = (*model)->info().inputs;
+  ASSERT_EQ(inputs.size(), 2u);
+  EXPECT_FALSE(inputs[0].values_shape_the_plan) << inputs[0].name;
+  EXPECT_TRUE(inputs[1].values_shape_the_plan) << inputs[1].name;
+}
+
 TEST(ShapeArgumentInputsTest, BadShapeValuesAreInvalidArgumentNamingNodeAndValues) {
   auto model = LoadModel(ReshapeModel("reshape_bad_values.onnx"));
   ASSERT_TRUE(model.ok()) << model.status();

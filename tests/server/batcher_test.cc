@@ -159,6 +159,27 @@ Batcher::Options Batching(int64_t max_batch_size) {
   return options;
 }
 
+// Regression: a run-time Reshape shape ([N, k] int64 with a symbolic N) passed the batch
+// dimension check, and batching would have concatenated two requests' shape vectors.
+TEST(CheckBatchableTest, AnInputWhoseValuesShapeThePlanCannotBeBatched) {
+  auto tensor = [](std::string name, engine::DType dtype, engine::Shape shape) {
+    engine::TensorInfo t;
+    t.name = std::move(name);
+    t.dtype = dtype;
+    t.shape = std::move(shape);
+    return t;
+  };
+  engine::ModelInfo info;
+  info.inputs = {tensor("x", engine::DType::kFloat32, {-1, 24}),
+                 tensor("shape", engine::DType::kInt64, {-1, 2})};
+  info.outputs = {tensor("y", engine::DType::kFloat32, {-1, 24})};
+  EXPECT_TRUE(CheckBatchable(info).ok());
+  info.inputs[1].values_shape_the_plan = true;
+  const absl::Status s = CheckBatchable(info);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(s.message(), ::testing::HasSubstr("input 'shape'"));
+}
+
 TEST(BatcherTest, MixedBatchSizesAreJoinedAndEachCallerGetsItsOwnRows) {
   FakeModel model;
   std::unique_ptr<Batcher> batcher = MakeBatcher(model, Batching(8));
