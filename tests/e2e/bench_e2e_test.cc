@@ -12,6 +12,7 @@
 #include <string>
 
 #include "client/json.h"
+#include "tests/common/run_tool.h"
 #include "tests/common/test_env.h"
 #include "tests/e2e/e2e_helpers.h"
 #include "tests/e2e/server_process.h"
@@ -19,19 +20,8 @@
 namespace q8::e2e {
 namespace {
 
-// Runs q8c with `args`; its stdout (stderr dropped), and its exit code in *code.
 std::string RunQ8c(const std::string& args, int* code) {
-  const std::string binary = q8::testing::EnvOr("Q8C_BIN", "");
-  EXPECT_FALSE(binary.empty()) << "Q8C_BIN is not set (run through ctest)";
-  std::string out;
-  FILE* pipe = popen((binary + " " + args + " 2>/dev/null").c_str(), "r");
-  if (pipe == nullptr) return out;
-  char buffer[4096];
-  size_t n = 0;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
-  const int status = pclose(pipe);
-  *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
+  return q8::testing::RunTool("Q8C_BIN", args, q8::testing::Stderr::kDropped, code);
 }
 
 // The bench line's members: numbers by key, and the errors object by code.

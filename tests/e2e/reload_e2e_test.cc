@@ -25,6 +25,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "q8serve/v1/q8serve.grpc.pb.h"
+#include "tests/common/run_tool.h"
 #include "tests/e2e/e2e_helpers.h"
 #include "tests/e2e/server_process.h"
 
@@ -284,19 +285,8 @@ TEST(ReloadE2eTest, ABrokenVersionKeepsTheOldOneServingAndIsReportedFailed) {
   EXPECT_EQ(server.Stop(SIGTERM, kExitTimeout), std::optional<int>(0)) << server.log();
 }
 
-// Runs q8c with `args`; its stdout, and its exit code in *code.
 std::string RunQ8c(const std::string& args, int* code) {
-  const std::string binary = q8::testing::EnvOr("Q8C_BIN", "");
-  EXPECT_FALSE(binary.empty()) << "Q8C_BIN is not set (run through ctest)";
-  std::string out;
-  FILE* pipe = popen((binary + " " + args + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return out;
-  char buffer[4096];
-  size_t n = 0;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
-  const int status = pclose(pipe);
-  *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
+  return q8::testing::RunTool("Q8C_BIN", args, q8::testing::Stderr::kMerged, code);
 }
 
 TEST(ReloadE2eTest, ThePollPicksUpANewVersionAndQ8cShowsIt) {

@@ -27,6 +27,7 @@
 
 #include "client/npy.h"
 #include "q8serve/v1/q8serve.grpc.pb.h"
+#include "tests/common/run_tool.h"
 #include "tests/common/tflite_patch.h"
 #include "tests/e2e/e2e_helpers.h"
 #include "tests/e2e/server_process.h"
@@ -284,19 +285,8 @@ TEST_F(TfliteE2eTest, GetSignatureShowsTfliteTensorsAndQuantization) {
   }
 }
 
-// Runs q8c with `args`; its stdout and stderr, and its exit code in *code.
 std::string RunQ8c(const std::string& args, int* code) {
-  const std::string binary = q8::testing::EnvOr("Q8C_BIN", "");
-  EXPECT_FALSE(binary.empty()) << "Q8C_BIN is not set (run through ctest)";
-  std::string out;
-  FILE* pipe = popen((binary + " " + args + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return out;
-  char buffer[4096];
-  size_t n = 0;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
-  const int status = pclose(pipe);
-  *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
+  return q8::testing::RunTool("Q8C_BIN", args, q8::testing::Stderr::kMerged, code);
 }
 
 // A file whose input and output tensors are unnamed: the importer names them input_0 and

@@ -12,25 +12,15 @@
 #include <string>
 
 #include "client/npy.h"
+#include "tests/common/run_tool.h"
 #include "tests/common/test_env.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-// Runs q8run with `args`; its stdout and stderr, and its exit code in *code.
 std::string RunQ8run(const std::string& args, int* code) {
-  const std::string binary = q8::testing::EnvOr("Q8RUN_BIN", "");
-  EXPECT_FALSE(binary.empty()) << "Q8RUN_BIN is not set (run through ctest)";
-  std::string out;
-  FILE* pipe = popen((binary + " " + args + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return out;
-  char buffer[4096];
-  size_t n = 0;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
-  const int status = pclose(pipe);
-  *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
+  return q8::testing::RunTool("Q8RUN_BIN", args, q8::testing::Stderr::kMerged, code);
 }
 
 // The number after "key": in a one-line JSON object; -1 when absent.
