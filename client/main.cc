@@ -171,7 +171,7 @@ Prints one JSON line: {"mode":"closed"|"open","api":..,"concurrency":..,
   q8serve.v1.Q8Serve/GetModelStatus. Per model: its version policy, any
   config.pbtxt error, and each version on disk with its STATE
     available  loaded and serving
-    loading    being loaded
+    loading    being loaded by a reload in progress; not serving yet
     failed     its last load failed (REASON says why); never serving
     unloaded   on disk but outside the version policy
   Default: every model and version.

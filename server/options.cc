@@ -29,7 +29,7 @@ std::string Usage() {
   return "usage: q8serve --model-repository=DIR [--grpc-port=8500] [--metrics-port=8502]\n"
          "               [--host=0.0.0.0] [--threads=0] [--ready-file=PATH]\n"
          "               [--log-level=info] [--log-format=text] [--repository-poll-secs=0]\n"
-         "               [--workers=0] [--max-message-bytes=67108864]\n"
+         "               [--load-threads=0] [--workers=0] [--max-message-bytes=67108864]\n"
          "               [--grpc-max-connection-age-secs=0]\n"
          "               [--grpc-max-connection-age-grace-secs=0] [--shutdown-delay-secs=2]\n"
          "               [--shutdown-grace-secs=5]\n"
@@ -46,6 +46,8 @@ std::string Usage() {
          "  --log-format        text|json (one JSON object per line)\n"
          "  --repository-poll-secs  rescan the repository every N s for new, removed or\n"
          "                      changed versions and config.pbtxt; 0 = only on `q8c reload`\n"
+         "  --load-threads      model versions loading at once (at startup and reloads);\n"
+         "                      0 = min(2, cores)\n"
          "  --max-message-bytes largest inference request or response; over it the call\n"
          "                      fails with RESOURCE_EXHAUSTED\n"
          "  --grpc-max-connection-age-secs  GOAWAY each client connection after ~N s so\n"
@@ -139,6 +141,10 @@ absl::StatusOr<ServerOptions> ParseOptions(const std::vector<std::string>& args)
       {"repository-poll-secs",
        [&](const std::string& v) {
          return ParseInt("repository-poll-secs", v, 0, 86400, &options.repository_poll_secs);
+       }},
+      {"load-threads",
+       [&](const std::string& v) {
+         return ParseInt("load-threads", v, 0, 64, &options.load_threads);
        }},
   };
 

@@ -2,7 +2,7 @@
 //
 //   q8serve --model-repository=DIR [--grpc-port=8500] [--metrics-port=8502]
 //           [--host=0.0.0.0] [--threads=0] [--ready-file=PATH] [--log-level=info]
-//           [--log-format=text] [--repository-poll-secs=0] [--workers=0]
+//           [--log-format=text] [--repository-poll-secs=0] [--load-threads=0] [--workers=0]
 //           [--max-message-bytes=N] [--grpc-max-connection-age-secs=0]
 //           [--grpc-max-connection-age-grace-secs=0] [--shutdown-delay-secs=2]
 //           [--shutdown-grace-secs=5]
@@ -86,6 +86,13 @@ struct ServerOptions {
   // ReloadRepository RPC, `q8c reload`). A rescan that finds nothing changed only lists
   // directories and stats files.
   int repository_poll_secs = 0;
+  // Model versions that load at once (every reload: startup, poll, RPC), on the
+  // repository's load pool, never on request threads. 0 = min(2, cores). Loads are
+  // CPU-bound (compile, weight packing, warm-up runs with --threads engine threads each)
+  // and a reloaded version's memory is held twice until the swap: more threads make a
+  // reload of many models shorter, at the price of peak memory and of CPU taken from the
+  // requests being served. 1 = one load at a time.
+  int load_threads = 0;
 
   // Set by --help: print Usage() and exit 0.
   bool help = false;

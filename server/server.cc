@@ -40,6 +40,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
   repository_options.load.threads = options.threads;
   repository_options.workers = options.workers;
   repository_options.poll_interval = std::chrono::seconds(options.repository_poll_secs);
+  repository_options.load_threads = options.load_threads;
   absl::StatusOr<std::unique_ptr<ModelRepository>> repository =
       ModelRepository::Create(repository_options, server->metrics_.get());
   if (!repository.ok()) return repository.status();

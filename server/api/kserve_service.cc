@@ -146,8 +146,7 @@ grpc::ServerUnaryReactor* KServeService::ModelReady(grpc::CallbackServerContext*
       // ModelReadyResponse is a bare bool; the version's state and the reason travel in
       // trailing metadata so a KServe client can still tell "loading" from "failed: why".
       // The reason may hold any bytes (file names, "→"): hence a -bin key.
-      auto [state, reason] =
-          NotReadyReason(*core_->repository().Snapshot(), request->name(), request->version());
+      auto [state, reason] = NotReadyState(*request);
       context->AddTrailingMetadata(kVersionStateKey, state);
       if (!reason.empty()) context->AddTrailingMetadata(kVersionReasonKey, reason);
     }
@@ -212,6 +211,12 @@ absl::Status KServeService::DoModelReady(const inference::ModelReadyRequest& req
   // readiness probes want a yes/no.
   response->set_ready(core_->repository().Snapshot()->Find(request.name(), *version).ok());
   return absl::OkStatus();
+}
+
+std::pair<std::string, std::string> KServeService::NotReadyState(
+    const inference::ModelReadyRequest& request) const {
+  // The status view: a version a reload is loading right now says "loading".
+  return NotReadyReason(*core_->repository().StatusSnapshot(), request.name(), request.version());
 }
 
 absl::Status KServeService::DoModelMetadata(const inference::ModelMetadataRequest& request,

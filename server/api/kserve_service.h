@@ -11,6 +11,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "kserve/grpc_service.grpc.pb.h"
@@ -61,6 +62,10 @@ class KServeService final : public inference::GRPCInferenceService::CallbackServ
   // model's answer.
   absl::Status DoModelReady(const inference::ModelReadyRequest& request,
                             inference::ModelReadyResponse* response) const;
+  // The trailing metadata of a ModelReady that answers not ready: {state, reason} (see
+  // kVersionStateKey).
+  std::pair<std::string, std::string> NotReadyState(
+      const inference::ModelReadyRequest& request) const;
   absl::Status DoModelMetadata(const inference::ModelMetadataRequest& request,
                                inference::ModelMetadataResponse* response) const;
   absl::Status DoModelInfer(const inference::ModelInferRequest& request,

@@ -199,7 +199,8 @@ absl::Status Q8ServeService::DoGetModelStatus(const q8serve::v1::GetModelStatusR
     return absl::InvalidArgumentError(
         absl::StrCat("version ", request.version(), " is negative; use 0 for every version"));
   }
-  const std::shared_ptr<const ServingMap> map = repository_->Snapshot();
+  // With the versions a reload is loading right now (not serving yet) as "loading".
+  const std::shared_ptr<const ServingMap> map = repository_->StatusSnapshot();
   if (request.model_name().empty()) {
     if (request.version() > 0) {
       return absl::InvalidArgumentError("a version needs a model_name");

@@ -280,59 +280,84 @@ void WarmUp(const ModelVersionPath& where, const engine::Model& model, int64_t m
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
 }
 
-}  // namespace
+// Logs a failed load and counts it; returns `status`.
+absl::Status LoadFailed(const ModelVersionPath& where, const absl::Status& status,
+                        Metrics* metrics) {
+  spdlog::error("model {} version {}: failed to load {}: {}", where.model, where.version,
+                where.path, status.ToString());
+  if (metrics != nullptr) {
+    metrics->SetModelState(where.model, where.version, VersionState::kFailed);
+    metrics->RecordModelLoadFailure(where.model, where.version);
+  }
+  return status;
+}
 
-absl::StatusOr<std::shared_ptr<const Servable>> LoadServable(const ModelVersionPath& where,
-                                                             const ModelConfig& config,
-                                                             const engine::LoadOptions& options,
-                                                             int default_workers, Metrics* metrics,
-                                                             const PreviousSignatures* previous) {
-  if (metrics != nullptr)
+// The first half of a version's load, which needs nothing from the other versions, so
+// the versions of a reload can run it at once on the load pool: the compiled, warmed-up
+// engine model.
+struct LoadedModel {
+  std::shared_ptr<const engine::Model> model;
+  engine::LoadOptions load;  // as used: the config's threads_per_run applied
+  std::chrono::steady_clock::time_point start;
+};
+
+absl::StatusOr<LoadedModel> LoadEngineModel(const ModelVersionPath& where,
+                                            const ModelConfig& config,
+                                            const engine::LoadOptions& options, Metrics* metrics) {
+  if (metrics != nullptr) {
     metrics->SetModelState(where.model, where.version, VersionState::kLoading);
-  const auto start = std::chrono::steady_clock::now();
-
-  auto fail = [&](const absl::Status& status) {
-    spdlog::error("model {} version {}: failed to load {}: {}", where.model, where.version,
-                  where.path, status.ToString());
-    if (metrics != nullptr) {
-      metrics->SetModelState(where.model, where.version, VersionState::kFailed);
-      metrics->RecordModelLoadFailure(where.model, where.version);
-    }
-    return status;
-  };
-
-  engine::LoadOptions load = options;
+  }
+  LoadedModel loaded;
+  loaded.start = std::chrono::steady_clock::now();
+  loaded.load = options;
   if (config.instances().threads_per_run() > 0) {
-    load.threads = static_cast<int>(config.instances().threads_per_run());
+    loaded.load.threads = static_cast<int>(config.instances().threads_per_run());
   }
   const int64_t max_batch_size = config.batching().max_batch_size();
   if (max_batch_size > 1) {
     // The engine plans per input shape: keep a plan for every batch size batching forms.
-    load.max_cached_plans = std::max<size_t>(load.max_cached_plans, max_batch_size);
+    loaded.load.max_cached_plans = std::max<size_t>(loaded.load.max_cached_plans, max_batch_size);
   }
-  absl::StatusOr<std::shared_ptr<const engine::Model>> model = engine::LoadModel(where.path, load);
-  if (!model.ok()) return fail(model.status());
+  absl::StatusOr<std::shared_ptr<const engine::Model>> model =
+      engine::LoadModel(where.path, loaded.load);
+  if (!model.ok()) return LoadFailed(where, model.status(), metrics);
   if (max_batch_size > 1) {
     if (absl::Status s = CheckBatchable((*model)->info()); !s.ok()) {
-      return fail(absl::Status(
-          s.code(), absl::StrCat(where.path, ": config.pbtxt sets batching { max_batch_size: ",
-                                 max_batch_size, " }: ", s.message())));
+      return LoadFailed(
+          where,
+          absl::Status(s.code(),
+                       absl::StrCat(where.path, ": config.pbtxt sets batching { max_batch_size: ",
+                                    max_batch_size, " }: ", s.message())),
+          metrics);
     }
   }
   WarmUp(where, **model, max_batch_size);
+  loaded.model = *std::move(model);
+  return loaded;
+}
+
+// The second half: the signatures (borrowing names from `previous`, the version below,
+// which is why versions finish one at a time in ascending order), the request queue and
+// the metric handles.
+absl::StatusOr<std::shared_ptr<const Servable>> MakeServable(const ModelVersionPath& where,
+                                                             const ModelConfig& config,
+                                                             LoadedModel loaded,
+                                                             int default_workers, Metrics* metrics,
+                                                             const PreviousSignatures* previous) {
   const std::string model_dir = fs::path(where.path).parent_path().parent_path().string();
   absl::StatusOr<ServableSignatures> signatures =
-      BuildSignatures((*model)->info(), model_dir, previous, SignatureFileOf(config));
-  if (!signatures.ok()) return fail(signatures.status());
+      BuildSignatures(loaded.model->info(), model_dir, previous, SignatureFileOf(config));
+  if (!signatures.ok()) return LoadFailed(where, signatures.status(), metrics);
 
   const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - loaded.start).count();
+  const engine::LoadOptions& load = loaded.load;
   std::shared_ptr<Servable> servable(new Servable(), DestroyServable);
   servable->name = where.model;
   servable->version = where.version;
   servable->path = where.path;
   servable->config = config;
-  servable->model = *std::move(model);
+  servable->model = std::move(loaded.model);
   servable->signatures = std::move(signatures->signatures);
   servable->default_signature = std::move(signatures->default_signature);
   absl::StatusOr<std::unique_ptr<Batcher>> batcher = Batcher::Create(
@@ -342,7 +367,7 @@ absl::StatusOr<std::shared_ptr<const Servable>> LoadServable(const ModelVersionP
         return model->Run(context, inputs);
       },
       metrics == nullptr ? nullptr : metrics->ForQueue(where.model, where.version));
-  if (!batcher.ok()) return fail(batcher.status());
+  if (!batcher.ok()) return LoadFailed(where, batcher.status(), metrics);
   servable->batcher = *std::move(batcher);
   if (metrics != nullptr) {
     std::vector<std::string> signature_names;
@@ -373,21 +398,44 @@ absl::StatusOr<std::shared_ptr<const Servable>> LoadServable(const ModelVersionP
   return std::shared_ptr<const Servable>(std::move(servable));
 }
 
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const Servable>> LoadServable(const ModelVersionPath& where,
+                                                             const ModelConfig& config,
+                                                             const engine::LoadOptions& options,
+                                                             int default_workers, Metrics* metrics,
+                                                             const PreviousSignatures* previous) {
+  absl::StatusOr<LoadedModel> loaded = LoadEngineModel(where, config, options, metrics);
+  if (!loaded.ok()) return loaded.status();
+  return MakeServable(where, config, *std::move(loaded), default_workers, metrics, previous);
+}
+
 // The reload of one model directory against its entry in the current map (`old`, null for
 // a new model): a small object so the steps can share what they learned about the disk.
-// Runs on the load thread only.
+// Runs as one task on the load pool; its versions' engine loads run as tasks of their own.
+// Touches only its own model's state (entry, report, described versions), apart from the
+// repository's thread-safe in-progress table and metrics.
 class ModelReload {
  public:
   ModelReload(ModelRepository& repository, const ModelDir& dir, const ModelEntry* old,
-              ReloadReport* report)
-      : repository_(repository), dir_(dir), old_(old), report_(report) {}
+              std::map<int64_t, ModelRepository::Described>& described, ReloadReport* report)
+      : repository_(repository), dir_(dir), old_(old), described_(described), report_(report) {}
 
   ModelEntry Run();
 
  private:
   ModelEntry BrokenConfig(const absl::Status& status);
-  // Loads version `v` (or keeps what its unchanged files already gave).
-  void Visit(int64_t v);
+  // Loads the versions of one round of the policy: the engine halves at once on the load
+  // pool, then their servables in ascending order. Returns false when the repository is
+  // stopping (the round was cut short).
+  bool LoadRound(const std::vector<int64_t>& round);
+  // Keeps what version `v` had when its files are unchanged since its last load attempt
+  // (its servable, or its failure: not retried). False when it must load.
+  bool KeepUnchanged(int64_t v);
+  // The engine half of version `v`'s load (any load pool thread).
+  absl::StatusOr<LoadedModel> LoadEngineHalf(int64_t v);
+  // Finishes version `v`'s load from its engine half and records the outcome.
+  void Finish(int64_t v, absl::StatusOr<LoadedModel> loaded);
   // The signatures of the nearest version below `v` that has some without loading it.
   std::optional<PreviousSignatures> PreviousFor(int64_t v);
   const ModelRepository::Described& Describe(int64_t v);
@@ -408,7 +456,8 @@ class ModelReload {
   ModelRepository& repository_;
   const ModelDir& dir_;
   const ModelEntry* const old_;
-  ReloadReport* const report_;
+  std::map<int64_t, ModelRepository::Described>& described_;  // this model's
+  ReloadReport* const report_;                                // this model's
   ModelConfig config_;
   std::map<int64_t, ModelVersionPath> on_disk_;
   std::map<int64_t, FileStamp> stamps_;
@@ -445,12 +494,9 @@ ModelEntry ModelReload::BrokenConfig(const absl::Status& status) {
 }
 
 const ModelRepository::Described& ModelReload::Describe(int64_t v) {
-  const std::pair<std::string, int64_t> key(dir_.name, v);
   {
-    auto it = repository_.described_.find(key);
-    if (it != repository_.described_.end() && it->second.stamp == stamps_.at(v)) {
-      return it->second;
-    }
+    auto it = described_.find(v);
+    if (it != described_.end() && it->second.stamp == stamps_.at(v)) return it->second;
   }
   ModelRepository::Described described;
   described.stamp = stamps_.at(v);
@@ -465,7 +511,7 @@ const ModelRepository::Described& ModelReload::Describe(int64_t v) {
   spdlog::debug("model {} version {}: described (not served) for the names it lends: {}", dir_.name,
                 v, described.signatures.status().ToString());
   // Assigned after the recursion above, which may have added other (lower) entries.
-  ModelRepository::Described& slot = repository_.described_[key];
+  ModelRepository::Described& slot = described_[v];
   slot = std::move(described);
   return slot;
 }
@@ -492,47 +538,97 @@ std::optional<PreviousSignatures> ModelReload::PreviousFor(int64_t v) {
   return std::nullopt;
 }
 
-void ModelReload::Visit(int64_t v) {
+bool ModelReload::KeepUnchanged(int64_t v) {
   const VersionStatus* was = OldStatus(v);
-  const std::shared_ptr<const Servable>* was_serving = OldServing(v);
-  if (was != nullptr && was->stamp == stamps_.at(v)) {
-    if (was_serving != nullptr) {  // unchanged and serving: the same servable goes on
-      entry_.serving.emplace(v, *was_serving);
-      entry_.versions[v] = *was;
-      return;
-    }
-    if (was->state == VersionState::kFailed) {  // unchanged and broken: not retried
-      entry_.versions[v] = *was;
-      return;
-    }
+  if (was == nullptr || was->stamp != stamps_.at(v)) return false;
+  if (const std::shared_ptr<const Servable>* was_serving = OldServing(v)) {
+    entry_.serving.emplace(v, *was_serving);  // unchanged and serving: the same servable goes on
+    entry_.versions[v] = *was;
+    return true;
   }
-  std::optional<PreviousSignatures> previous = PreviousFor(v);
-  ModelRepository::Options const& options = repository_.options_;
-  absl::StatusOr<std::shared_ptr<const Servable>> loaded =
-      LoadServable(on_disk_.at(v), config_, options.load, options.workers, repository_.metrics_,
-                   previous ? &*previous : nullptr);
+  if (was->state == VersionState::kFailed) {  // unchanged and broken: not retried
+    entry_.versions[v] = *was;
+    return true;
+  }
+  return false;
+}
+
+absl::StatusOr<LoadedModel> ModelReload::LoadEngineHalf(int64_t v) {
+  // Between loads is where a shutdown stops a reload: a load cannot be interrupted.
+  if (repository_.Stopping()) return absl::CancelledError("the server is shutting down");
+  const ModelRepository::Options& options = repository_.options_;
+  if (options.before_load) options.before_load(on_disk_.at(v));
+  return LoadEngineModel(on_disk_.at(v), config_, options.load, repository_.metrics_);
+}
+
+void ModelReload::Finish(int64_t v, absl::StatusOr<LoadedModel> loaded) {
+  const std::shared_ptr<const Servable>* was_serving = OldServing(v);
+  absl::StatusOr<std::shared_ptr<const Servable>> servable;
+  if (loaded.ok()) {
+    std::optional<PreviousSignatures> previous = PreviousFor(v);
+    const ModelRepository::Options& options = repository_.options_;
+    servable = MakeServable(on_disk_.at(v), config_, *std::move(loaded), options.workers,
+                            repository_.metrics_, previous ? &*previous : nullptr);
+  } else {
+    servable = loaded.status();  // logged and counted by LoadEngineModel
+  }
   VersionStatus& status = entry_.versions[v];
   status.path = on_disk_.at(v).path;
   status.stamp = stamps_.at(v);
-  if (loaded.ok()) {
+  if (servable.ok()) {
     status.state = VersionState::kAvailable;
-    entry_.serving.emplace(v, *std::move(loaded));
+    entry_.serving.emplace(v, *std::move(servable));
     Report(v, was_serving != nullptr ? ChangeKind::kReloaded : ChangeKind::kLoaded, "");
     return;
   }
-  Report(v, ChangeKind::kFailed, std::string(loaded.status().message()));
+  Report(v, ChangeKind::kFailed, std::string(servable.status().message()));
   if (was_serving != nullptr) {
     // Availability first: the earlier load of this version keeps serving.
     spdlog::warn("model {} version {}: keeps serving its earlier load", dir_.name, v);
     entry_.serving.emplace(v, *was_serving);
     status.state = VersionState::kAvailable;
-    status.error = absl::Status(loaded.status().code(),
+    status.error = absl::Status(servable.status().code(),
                                 absl::StrCat("a reload failed; the earlier load keeps serving: ",
-                                             loaded.status().message()));
+                                             servable.status().message()));
     return;
   }
   status.state = VersionState::kFailed;
-  status.error = loaded.status();
+  status.error = servable.status();
+  // Shown as failed from now on, not only once the whole reload is published.
+  repository_.SetInProgress(dir_.name, config_, v, status);
+}
+
+bool ModelReload::LoadRound(const std::vector<int64_t>& round) {
+  std::vector<int64_t> to_load;
+  for (int64_t v : round) {
+    if (!KeepUnchanged(v)) to_load.push_back(v);
+  }
+  if (to_load.empty()) return true;
+  // Loading (in status reports) from now on, while waiting for a pool thread too.
+  for (int64_t v : to_load) {
+    VersionStatus loading;
+    loading.state = VersionState::kLoading;
+    loading.path = on_disk_.at(v).path;
+    loading.stamp = stamps_.at(v);
+    repository_.SetInProgress(dir_.name, config_, v, std::move(loading));
+    if (Metrics* metrics = repository_.metrics_; metrics != nullptr) {
+      metrics->SetModelState(dir_.name, v, VersionState::kLoading);
+    }
+  }
+  // One slot per version, made before the tasks start: each task writes only its own.
+  std::map<int64_t, absl::StatusOr<LoadedModel>> halves;
+  std::vector<std::function<void()>> tasks;
+  for (int64_t v : to_load) {
+    absl::StatusOr<LoadedModel>* slot =
+        &halves.emplace(v, absl::UnknownError("not loaded")).first->second;
+    tasks.push_back([this, v, slot] { *slot = LoadEngineHalf(v); });
+  }
+  repository_.pool_->RunAll(std::move(tasks));
+  for (int64_t v : to_load) {
+    if (repository_.Stopping()) return false;
+    Finish(v, std::move(halves.at(v)));
+  }
+  return true;
 }
 
 ModelEntry ModelReload::Run() {
@@ -578,10 +674,7 @@ ModelEntry ModelReload::Run() {
       round.push_back(selection.candidates[next++]);
     }
     std::sort(round.begin(), round.end());
-    for (int64_t v : round) {
-      if (repository_.Stopping()) return entry_;
-      Visit(v);
-    }
+    if (!LoadRound(round)) return std::move(entry_);  // stopping: ReloadNow publishes nothing
   }
 
   if (entry_.serving.empty() && old_ != nullptr && !old_->serving.empty()) {
@@ -645,14 +738,27 @@ absl::StatusOr<ReloadReport> ModelRepository::ReloadNow() {
     return dirs.status();
   }
   const std::shared_ptr<const ServingMap> current = Snapshot();
+  // Every model reloads as one task on the load pool, into its own slots.
+  std::vector<ModelEntry> entries(dirs->size());
+  std::vector<ReloadReport> reports(dirs->size());
+  std::vector<std::function<void()>> tasks;
+  for (size_t i = 0; i < dirs->size(); ++i) {
+    const ModelDir& dir = (*dirs)[i];
+    std::map<int64_t, Described>& described = described_[dir.name];  // before the tasks run
+    tasks.push_back([this, &dir, &described, &current, entry = &entries[i], report = &reports[i]] {
+      *entry = ModelReload(*this, dir, current->FindModel(dir.name), described, report).Run();
+    });
+  }
+  pool_->RunAll(std::move(tasks));
+  if (Stopping()) {
+    ClearInProgress();
+    return absl::CancelledError("the server is shutting down; the reload published nothing");
+  }
   auto next = std::make_shared<ServingMap>();
-  ReloadReport report;
-  for (const ModelDir& dir : *dirs) {
-    next->models.emplace(dir.name,
-                         ModelReload(*this, dir, current->FindModel(dir.name), &report).Run());
-    if (Stopping()) {
-      return absl::CancelledError("the server is shutting down; the reload published nothing");
-    }
+  ReloadReport report;  // in model order, whatever order the models finished in
+  for (size_t i = 0; i < dirs->size(); ++i) {
+    next->models.emplace((*dirs)[i].name, std::move(entries[i]));
+    for (VersionChange& change : reports[i].changes) report.changes.push_back(std::move(change));
   }
   for (const auto& [name, entry] : current->models) {
     if (next->models.count(name)) continue;
@@ -670,10 +776,13 @@ absl::StatusOr<ReloadReport> ModelRepository::ReloadNow() {
     }
   }
   // Forget descriptions of versions no longer on disk.
-  for (auto it = described_.begin(); it != described_.end();) {
-    const ModelEntry* entry = next->FindModel(it->first.first);
-    const bool on_disk = entry != nullptr && entry->versions.count(it->first.second) > 0;
-    it = on_disk ? std::next(it) : described_.erase(it);
+  for (auto model = described_.begin(); model != described_.end();) {
+    const ModelEntry* entry = next->FindModel(model->first);
+    for (auto it = model->second.begin(); it != model->second.end();) {
+      const bool on_disk = entry != nullptr && entry->versions.count(it->first) > 0;
+      it = on_disk ? std::next(it) : model->second.erase(it);
+    }
+    model = model->second.empty() ? described_.erase(model) : std::next(model);
   }
   Publish(std::move(next));
   if (!report.changes.empty()) {
@@ -685,6 +794,21 @@ absl::StatusOr<ReloadReport> ModelRepository::ReloadNow() {
   }
   return report;
 }
+
+namespace {
+
+// Options::load_threads, 0 resolved: min(2, cores).
+int LoadThreads(int requested) {
+  if (requested > 0) return requested;
+  return std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 1, 2);
+}
+
+}  // namespace
+
+ModelRepository::ModelRepository(Options options, Metrics* metrics)
+    : options_(std::move(options)),
+      metrics_(metrics),
+      pool_(std::make_unique<LoadPool>(LoadThreads(options_.load_threads))) {}
 
 absl::StatusOr<std::unique_ptr<ModelRepository>> ModelRepository::Create(const Options& options,
                                                                          Metrics* metrics) {
@@ -709,25 +833,26 @@ absl::StatusOr<std::unique_ptr<ModelRepository>> ModelRepository::Create(const O
                                       : absl::StrCat(": ", absl::StrJoin(failures, "; "))));
   }
   repository->loader_ = std::thread([r = repository.get()] { r->LoadLoop(); });
-  if (options.poll_interval.count() > 0) {
-    spdlog::info("repository {}: rescanning every {} ms", options.root,
-                 options.poll_interval.count());
-  }
+  spdlog::info("repository {}: {} version load(s) at once{}", options.root,
+               repository->pool_->threads(),
+               options.poll_interval.count() > 0
+                   ? absl::StrCat(", rescanning every ", options.poll_interval.count(), " ms")
+                   : "");
   return repository;
 }
 
 ModelRepository::~ModelRepository() {
-  {
-    absl::MutexLock lock(&queue_mu_);
-    stopping_ = true;
-  }
-  if (loader_.joinable()) loader_.join();
   std::vector<ReloadDone> left;
   {
     absl::MutexLock lock(&queue_mu_);
+    stopping_ = true;
     left.swap(pending_);
   }
+  // Queued callers hear at once rather than after the reload in progress: it may be in
+  // the middle of a long load.
   for (ReloadDone& done : left) done(absl::CancelledError("the server is shutting down"));
+  if (loader_.joinable()) loader_.join();
+  // pool_ (a member) joins its workers after this: the loader, its only user, is gone.
 }
 
 bool ModelRepository::Stopping() const {
@@ -795,9 +920,45 @@ std::shared_ptr<const ServingMap> ModelRepository::Snapshot() const {
 }
 
 void ModelRepository::Publish(std::shared_ptr<const ServingMap> map) {
-  std::shared_ptr<const ServingMap> old = map_.exchange(std::move(map), std::memory_order_acq_rel);
+  std::shared_ptr<const ServingMap> old;
+  {
+    absl::MutexLock lock(&in_progress_mu_);
+    old = map_.exchange(std::move(map), std::memory_order_acq_rel);
+    in_progress_.clear();
+  }
   // `old` is released here: dropping the last reference to a servable frees a compiled
   // model, which happens on the publishing (load) thread, not under any lock.
+}
+
+void ModelRepository::SetInProgress(const std::string& model,
+                                    const q8serve::v1::ModelConfig& config, int64_t version,
+                                    VersionStatus status) {
+  absl::MutexLock lock(&in_progress_mu_);
+  InProgress& entry = in_progress_[model];
+  entry.config = config;
+  entry.versions[version] = std::move(status);
+}
+
+void ModelRepository::ClearInProgress() {
+  absl::MutexLock lock(&in_progress_mu_);
+  in_progress_.clear();
+}
+
+std::shared_ptr<const ServingMap> ModelRepository::StatusSnapshot() const {
+  absl::MutexLock lock(&in_progress_mu_);
+  std::shared_ptr<const ServingMap> published = Snapshot();
+  if (in_progress_.empty()) return published;
+  auto merged = std::make_shared<ServingMap>(*published);
+  for (const auto& [name, progress] : in_progress_) {
+    auto [it, is_new] = merged->models.try_emplace(name);
+    ModelEntry& entry = it->second;
+    if (is_new) entry.config = progress.config;
+    for (const auto& [v, status] : progress.versions) {
+      if (entry.serving.count(v)) continue;  // serves until the swap
+      entry.versions[v] = status;
+    }
+  }
+  return merged;
 }
 
 }  // namespace q8::server

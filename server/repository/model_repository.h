@@ -18,30 +18,40 @@
 //    a version that fails to load lets the next older one in;
 //  - a version whose files are unchanged since its last load attempt keeps its servable,
 //    or its failure (not retried, logged or counted again until its files change);
-//  - new or changed versions load in ascending order on the repository's load thread
-//    (never a request thread); each borrows the logical names of the version below it
-//    (signature_builder.h), which, when it is not served, is described from its file
-//    (engine::DescribeModelFile), not loaded;
+//  - new or changed versions load on the load pool (load_pool.h, Options::load_threads;
+//    never a request thread): models load in parallel, and so do the versions one round
+//    of a model's policy loads (engine import, compile and warm-up); their servables are
+//    then made in ascending order, since each borrows the logical names of the version
+//    below it (signature_builder.h), which, when it is not served, is described from its
+//    file (engine::DescribeModelFile), not loaded;
+//  - while it loads, a version shows as loading (StatusSnapshot: GetModelStatus, KServe
+//    ModelReady's reason) without being in the serving map; once its load has failed,
+//    as failed with the reason;
 //  - availability first (TF Serving's availability-preserving policy): a failed load never
 //    replaces a serving version, and a model whose selected versions all fail keeps
 //    serving what it served;
-//  - the next ServingMap is published whole. A version that left it (out of the policy,
-//    deleted, replaced by a reload of changed files) is logged; its Servable is destroyed,
-//    and the unload logged, when the last in-flight request holding it finishes.
+//  - once every model is done, the next ServingMap is published whole (and the loading
+//    versions become what it says, in the same step). A version that left it (out of the
+//    policy, deleted, replaced by a reload of changed files) is logged; its Servable is
+//    destroyed, and the unload logged, when the last in-flight request holding it
+//    finishes.
 // Every state change is logged and exported as q8serve_model_state; failed loads count
 // in q8serve_model_load_failures_total.
 //
 // Thread-safety: Snapshot() is thread-safe and cheap: an atomic shared_ptr load, no mutex
 // (every request takes one).
+// StatusSnapshot() is thread-safe; it takes a mutex the reload holds only to mark
+// versions loading and to publish.
 // RequestReload() and Reload() may be called from any thread; reloads (RPC and poll) run
-// one at a time on the load thread, so they never race.
+// one at a time on the load thread, so they never race; within one, the models' reloads
+// share only the in-progress table (mutex-guarded) and metrics (thread-safe).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -55,6 +65,7 @@
 #include "engine/engine.h"
 #include "q8serve/v1/model_config.pb.h"
 #include "server/metrics/metrics.h"
+#include "server/repository/load_pool.h"
 #include "server/repository/serving_map.h"
 #include "server/signature/signature_builder.h"
 
@@ -124,23 +135,42 @@ class ModelRepository {
     // Rescan period. Zero: no periodic rescan (reloads only on request). Each rescan lists
     // the directories and stats the model files; it loads nothing unless files changed.
     std::chrono::milliseconds poll_interval{0};
+    // Version loads that run at once on the load pool (the reload thread is one of them).
+    // 0: min(2, cores). Loads are CPU-bound (compile, weight packing, warm-up runs, each
+    // with the version's engine threads) and a reloaded version's memory is held twice
+    // until the swap, so more threads shorten a reload of many models at the price of
+    // peak memory and of CPU taken from the requests being served. 1: one load at a time,
+    // in model order.
+    int load_threads = 0;
+    // Test hook, null in production: called on the load pool thread as each version's
+    // load starts, once StatusSnapshot() shows it loading and before engine::LoadModel.
+    // It may block (the reload waits for it; so does the destructor).
+    std::function<void(const ModelVersionPath&)> before_load = nullptr;
   };
 
-  // Scans `options.root` and loads what the policies select, on the calling thread, then
-  // starts the load thread. Succeeds when at least one version of one model serves (the
-  // others are reported and recorded); fails with NOT_FOUND for a missing root or
-  // FAILED_PRECONDITION, naming every failure, when nothing serves. `metrics` may be
-  // null; it must outlive the repository.
+  // Scans `options.root` and loads what the policies select, on the calling thread and
+  // the load pool, then starts the load thread. Succeeds when at least one version of one
+  // model serves (the others are reported and recorded); fails with NOT_FOUND for a
+  // missing root or FAILED_PRECONDITION, naming every failure, when nothing serves.
+  // `metrics` may be null; it must outlive the repository.
   static absl::StatusOr<std::unique_ptr<ModelRepository>> Create(const Options& options,
                                                                  Metrics* metrics);
-  // Stops the load thread: a reload in progress stops between versions and publishes
-  // nothing; pending RequestReload callbacks get CANCELLED.
+  // Stops the load thread: pending RequestReload callbacks get CANCELLED at once; a
+  // reload in progress lets the loads already running finish (a load cannot be
+  // interrupted), starts no other, publishes nothing and answers CANCELLED.
   ~ModelRepository();
   ModelRepository(const ModelRepository&) = delete;
   ModelRepository& operator=(const ModelRepository&) = delete;
 
   // The current serving map; never null.
   std::shared_ptr<const ServingMap> Snapshot() const;
+  // For status reports (GetModelStatus, KServe ModelReady's reason): the serving map
+  // with the versions of the reload in progress that do not serve yet added to
+  // `versions` as kLoading (kFailed once their load failed), and new models added with
+  // those versions; never to `serving`, so Find on it answers as on Snapshot(). A serving
+  // version whose changed files reload stays kAvailable: it serves until the swap. Never
+  // null. Takes a mutex and, during a reload, copies the map: not for the request path.
+  std::shared_ptr<const ServingMap> StatusSnapshot() const;
 
   using ReloadDone = std::function<void(const absl::StatusOr<ReloadReport>&)>;
   // Queues a rescan and returns at once; `done` runs on the load thread once the new map
@@ -159,20 +189,32 @@ class ModelRepository {
     FileStamp stamp;
     absl::StatusOr<ServableSignatures> signatures = absl::UnknownError("not described yet");
   };
+  // Versions of one model that the reload in progress has started loading.
+  struct InProgress {
+    q8serve::v1::ModelConfig config;  // as this reload read it
+    // kLoading, or kFailed (with its error) once its load failed.
+    std::map<int64_t, VersionStatus> versions;
+  };
   friend class ModelReload;  // one model's part of ReloadNow (model_repository.cc)
 
-  explicit ModelRepository(Options options, Metrics* metrics)
-      : options_(std::move(options)), metrics_(metrics) {}
+  ModelRepository(Options options, Metrics* metrics);
 
   // One reload (see above). Load thread only (or Create, before the thread starts).
   absl::StatusOr<ReloadReport> ReloadNow();
   void LoadLoop();
+  // Publishes `map` and empties the in-progress table, in one step for StatusSnapshot.
   void Publish(std::shared_ptr<const ServingMap> map);
+  // Records `status` (kLoading or kFailed) for a version of `model` in the in-progress
+  // table. Any load pool thread.
+  void SetInProgress(const std::string& model, const q8serve::v1::ModelConfig& config,
+                     int64_t version, VersionStatus status);
+  void ClearInProgress();
   bool Stopping() const;
   bool ReadyToReload() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
 
   const Options options_;
   Metrics* const metrics_;
+  const std::unique_ptr<LoadPool> pool_;  // every load of every reload runs here
 
   // The published serving map: replaced whole by Publish, read by every request.
   std::atomic<std::shared_ptr<const ServingMap>> map_{std::make_shared<const ServingMap>()};
@@ -181,9 +223,17 @@ class ModelRepository {
   std::vector<ReloadDone> pending_ ABSL_GUARDED_BY(queue_mu_);
   bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
 
+  // Versions being loaded by the reload in progress, by model; emptied when it publishes
+  // or gives up. Written by the load pool, read by StatusSnapshot. Publish holds it while
+  // it swaps map_, so a status reader sees a version either loading or as published.
+  mutable absl::Mutex in_progress_mu_;
+  std::map<std::string, InProgress, std::less<>> in_progress_ ABSL_GUARDED_BY(in_progress_mu_);
+
   // Signatures of versions that are on disk but not served, described for the version
-  // above them to borrow names from; keyed by (model, version). Load thread only.
-  std::map<std::pair<std::string, int64_t>, Described> described_;
+  // above them to borrow names from; by model, then version. The outer map is changed by
+  // the load thread only, outside the models' reloads; each model's inner map is used by
+  // that model's reload only (so they need no lock while models reload in parallel).
+  std::map<std::string, std::map<int64_t, Described>> described_;
 
   std::thread loader_;  // started last by Create, joined by the destructor
 };

@@ -52,6 +52,17 @@ TEST(OptionsTest, Workers) {
               HasSubstr("--workers=-2: expected an integer in [0, 1024]"));
 }
 
+TEST(OptionsTest, LoadThreads) {
+  EXPECT_EQ(ParseOptions({"--model-repository=m"})->load_threads, 0) << "min(2, cores) by default";
+  EXPECT_EQ(ParseOptions({"--model-repository=m", "--load-threads=1"})->load_threads, 1);
+  EXPECT_EQ(ParseOptions({"--model-repository=m", "--load-threads", "8"})->load_threads, 8);
+  EXPECT_THAT(ParseOptions({"--model-repository=m", "--load-threads=-1"}).status().message(),
+              HasSubstr("--load-threads=-1: expected an integer in [0, 64]"));
+  EXPECT_THAT(ParseOptions({"--model-repository=m", "--load-threads=many"}).status().message(),
+              HasSubstr("--load-threads=many"));
+  EXPECT_THAT(Usage(), HasSubstr("--load-threads"));
+}
+
 TEST(OptionsTest, OperationsFlagsHaveDocumentedDefaults) {
   absl::StatusOr<ServerOptions> o = ParseOptions({"--model-repository=m"});
   ASSERT_TRUE(o.ok()) << o.status();
