@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <unordered_map>
@@ -19,6 +20,20 @@
 
 namespace q8::engine::dnnl_backend {
 namespace {
+
+// The OpenMP team size for LoadOptions::threads. Always set, 0 included: the setting sticks
+// to the calling thread, and a load-pool or worker thread that last ran a 1-thread model
+// would otherwise run an all-cores model on 1 thread. 0 = OMP_NUM_THREADS if set, else
+// every processor.
+int TeamSize(int threads) {
+  if (threads > 0) return threads;
+  static const int all = [] {
+    const char* env = std::getenv("OMP_NUM_THREADS");
+    const int n = env != nullptr ? std::atoi(env) : 0;
+    return n > 0 ? n : omp_get_num_procs();
+  }();
+  return all;
+}
 
 constexpr int64_t kMaxElements = int64_t{1} << 31;  // per tensor; larger is a client error
 
@@ -48,7 +63,7 @@ absl::StatusOr<std::shared_ptr<const CompiledModel>> CompiledModel::Create(
     const ir::Graph& graph, ModelInfo info, const LoadOptions& options) {
   const std::string path = info.path;
   // Kernels pack weights (oneDNN reorders) now: with the model's team size, as Run does.
-  if (options.threads > 0) omp_set_num_threads(options.threads);
+  omp_set_num_threads(TeamSize(options.threads));
   std::shared_ptr<CompiledModel> model(new CompiledModel(std::move(info), options));
   std::unordered_map<std::string, int> ids;
   auto add_value = [&](Value v) {
@@ -402,7 +417,7 @@ absl::StatusOr<std::vector<Tensor>> CompiledModel::Run(RunContext& ctx,
                                                        absl::Span<const TensorView> inputs) const {
   if (auto s = ValidateInputs(inputs); !s.ok()) return s;
   // Before planning: oneDNN primitives created now keep the team size in force.
-  if (options_.threads > 0) omp_set_num_threads(options_.threads);
+  omp_set_num_threads(TeamSize(options_.threads));
   auto plan_or = GetPlan(inputs);
   if (!plan_or.ok()) return plan_or.status();
   const Plan& plan = **plan_or;
