@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "engine/import/onnx_op_versions.h"
 
 namespace q8::engine {
 namespace {
@@ -269,11 +270,6 @@ absl::StatusOr<ir::Graph> ImportOnnxBytes(const std::string& bytes, const std::s
     if (!opset.domain().empty() && opset.domain() != "ai.onnx") continue;
     has_onnx_opset = true;
     onnx_opset = std::max<int64_t>(onnx_opset, opset.version());
-    if (opset.version() < 10) {
-      return absl::UnimplementedError(absl::StrCat(
-          path, ": opset ", opset.version(),
-          " is older than 10, the first with QuantizeLinear; re-export with opset >= 13"));
-    }
   }
   if (!has_onnx_opset) {
     return absl::InvalidArgumentError(
@@ -356,7 +352,14 @@ absl::StatusOr<ir::Graph> ImportOnnxBytes(const std::string& bytes, const std::s
             "(graph not topologically sorted, or a dangling name)"));
       }
     }
-    if (n.op_type() == "Constant" && (n.domain().empty() || n.domain() == "ai.onnx")) {
+    const bool onnx_domain = n.domain().empty() || n.domain() == "ai.onnx";
+    // Old opsets select old op definitions; each op says which it implements.
+    if (onnx_domain) {
+      if (auto s = CheckOnnxOpVersion(n.op_type(), onnx_opset); !s.ok()) {
+        return absl::Status(s.code(), absl::StrCat(where(), ": ", s.message()));
+      }
+    }
+    if (n.op_type() == "Constant" && onnx_domain) {
       auto value = ConstantValue(n);
       if (!value.ok()) {
         return absl::Status(value.status().code(),

@@ -135,6 +135,10 @@ const Case kCases[] = {
     {"test_unsqueeze_axis_1"}, {"test_unsqueeze_axis_2"}, {"test_unsqueeze_negative_axes"},
     {"test_unsqueeze_three_axes"}, {"test_unsqueeze_two_axes"},
     {"test_unsqueeze_unsorted_axes"},
+    // Opset-1 models (the only version of these ops): the importer takes old opsets op by
+    // op (engine/import/onnx_op_versions.cc).
+    {"test_globalaveragepool"}, {"test_globalaveragepool_precomputed"}, {"test_globalmaxpool"},
+    {"test_globalmaxpool_precomputed"},
     // Pow with an exponent of another type than the base (opset 15 T / T1).
     {"test_pow_types_float32_int32"}, {"test_pow_types_float32_int64"},
     {"test_pow_types_int32_float32"}, {"test_pow_types_int64_float32"},
@@ -174,13 +178,6 @@ const Excluded kExcluded[] = {
     {"test_castlike_FLOAT_to_FLOAT16_expanded", "element type FLOAT16", "float16 like"},
     {"test_castlike_FLOAT_to_STRING_expanded", "element type STRING", "string like"},
     {"test_castlike_STRING_to_FLOAT_expanded", "element type STRING", "string input"},
-    // Opset 1 (the only opset these cases exist in): the importer takes opset >= 10, the
-    // first with QuantizeLinear; older operator versions differ in semantics it does not
-    // implement.
-    {"test_globalaveragepool", "opset 1 is older than 10", "opset 1 model"},
-    {"test_globalaveragepool_precomputed", "opset 1 is older than 10", "opset 1 model"},
-    {"test_globalmaxpool", "opset 1 is older than 10", "opset 1 model"},
-    {"test_globalmaxpool_precomputed", "opset 1 is older than 10", "opset 1 model"},
     // Not tensors: Identity of an optional / a sequence.
     {"test_identity_opt", "is an optional", "optional-typed input"},
     {"test_identity_sequence", "is a sequence", "sequence-typed input"},
