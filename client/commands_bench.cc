@@ -14,6 +14,8 @@
 // (coordinated omission). Sends issued more than 1 ms after their time are
 // counted as late.
 //
+// Both connect every channel before the clock starts (ConnectChannel, rpc.h).
+//
 // Inputs and requests are built exactly as `q8c predict` does.
 #include <grpcpp/grpcpp.h>
 
@@ -76,7 +78,20 @@ std::shared_ptr<grpc::Channel> WorkerChannel(const std::string& target) {
   args.SetMaxReceiveMessageSize(-1);
   args.SetMaxSendMessageSize(-1);
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, kReconnectBackoffMs);
   return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+}
+
+// `count` worker channels, each connected before the run starts (ConnectChannel says
+// why), so neither connection set-up nor a failed first attempt is part of what is timed.
+absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> ConnectWorkerChannels(
+    const std::string& target, int64_t count, int64_t timeout_ms) {
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (int64_t c = 0; c < count; ++c) {
+    channels.push_back(WorkerChannel(target));
+    if (auto s = ConnectChannel(*channels.back(), target, timeout_ms); !s.ok()) return s;
+  }
+  return channels;
 }
 
 // Nearest-rank percentile of sorted values.
@@ -107,8 +122,10 @@ struct Stubs {
   std::unique_ptr<inference::GRPCInferenceService::Stub> kserve;
 };
 
-Results RunClosedLoop(const ModelCallArgs& call, const BenchRequest& request, int64_t concurrency,
+Results RunClosedLoop(const ModelCallArgs& call, const BenchRequest& request,
+                      const std::vector<std::shared_ptr<grpc::Channel>>& channels,
                       int64_t requests, int64_t duration_s) {
+  const int64_t concurrency = static_cast<int64_t>(channels.size());
   // Count mode: workers take tickets until --requests are handed out.
   // Duration mode (--duration-s > 0): they loop until the end time.
   std::atomic<int64_t> tickets{0};
@@ -118,7 +135,7 @@ Results RunClosedLoop(const ModelCallArgs& call, const BenchRequest& request, in
   std::vector<std::thread> workers;
   for (int64_t w = 0; w < concurrency; ++w) {
     workers.emplace_back([&, w] {
-      Stubs stubs(WorkerChannel(call.target));
+      Stubs stubs(channels[w]);
       while (more()) {
         grpc::ClientContext ctx;
         SetTimeout(ctx, call.timeout_ms);
@@ -196,9 +213,10 @@ struct OpenCall {
 };
 
 Results RunOpenLoop(const ModelCallArgs& call, const BenchRequest& request,
+                    const std::vector<std::shared_ptr<grpc::Channel>>& channels,
                     const OpenLoopOptions& o, OpenLoopCounts* counts) {
   std::vector<Stubs> stubs;
-  for (int64_t c = 0; c < o.connections; ++c) stubs.emplace_back(WorkerChannel(call.target));
+  for (const auto& channel : channels) stubs.emplace_back(channel);
   InFlight in_flight;
   ArrivalSchedule schedule(o.arrival, o.qps, o.seed);
   const Clock::time_point start = Clock::now();
@@ -223,7 +241,7 @@ Results RunOpenLoop(const ModelCallArgs& call, const BenchRequest& request,
         in_flight.Finish(status, Milliseconds(Clock::now() - due));
         delete c;
       };
-      Stubs& s = stubs[k % o.connections];
+      Stubs& s = stubs[static_cast<size_t>(k) % stubs.size()];
       if (request.api == "tfs") {
         s.tfs->async()->Predict(&c->context, &request.tfs, &c->tfs_response, std::move(done));
       } else {
@@ -258,12 +276,15 @@ int RunBench(const Args& args) {
   absl::StatusOr<int64_t> duration_s = args.GetInt("duration-s", 0);
   absl::StatusOr<int64_t> max_in_flight = args.GetInt("max-in-flight", 1000);
   absl::StatusOr<int64_t> seed = args.GetInt("seed", 1);
-  for (const auto* v : {&concurrency, &requests, &duration_s, &max_in_flight, &seed}) {
+  absl::StatusOr<int64_t> connect_timeout_ms = args.GetInt("connect-timeout-ms", 10000);
+  for (const auto* v :
+       {&concurrency, &requests, &duration_s, &max_in_flight, &seed, &connect_timeout_ms}) {
     if (!v->ok()) return UsageError(v->status().message());
   }
   if (*concurrency < 1 || *concurrency > 1024) return UsageError("--concurrency must be 1..1024");
   if (*requests < 1) return UsageError("--requests must be positive");
   if (*duration_s < 0) return UsageError("--duration-s must not be negative");
+  if (*connect_timeout_ms < 1) return UsageError("--connect-timeout-ms must be positive");
   OpenLoopOptions open_options;
   if (open) {
     if (!absl::SimpleAtod(args.Get("qps"), &open_options.qps) || !(open_options.qps > 0) ||
@@ -301,10 +322,15 @@ int RunBench(const Args& args) {
     request.kserve = *std::move(req);
   }
 
+  auto channels = ConnectWorkerChannels(call->target, *concurrency, *connect_timeout_ms);
+  if (!channels.ok()) {
+    std::cerr << "q8c bench: " << channels.status().message() << "\n";
+    return kExitFailure;
+  }
   const Clock::time_point start = Clock::now();
   OpenLoopCounts counts;
-  Results results = open ? RunOpenLoop(*call, request, open_options, &counts)
-                         : RunClosedLoop(*call, request, *concurrency, *requests, *duration_s);
+  Results results = open ? RunOpenLoop(*call, request, *channels, open_options, &counts)
+                         : RunClosedLoop(*call, request, *channels, *requests, *duration_s);
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   std::sort(results.latency_ms.begin(), results.latency_ms.end());
   const int64_t total = static_cast<int64_t>(results.latency_ms.size());

@@ -140,6 +140,7 @@ Prints {"model":..,"version":..,"outputs":{"NAME":{"dtype":..,"shape":[..],
            [--input NAME=FILE.npy ...] [--json-input=FILE_OR_INLINE]
            [--dtype NAME=TYPE ...] [--concurrency=N]
            [--requests=N | --duration-s=S] [--timeout-ms=N]
+           [--connect-timeout-ms=N]
            [--qps=R [--arrival=poisson|fixed] [--max-in-flight=N] [--seed=N]]
 
   Closed loop (default): --concurrency workers (default 8), each with its
@@ -150,7 +151,9 @@ Prints {"model":..,"version":..,"outputs":{"NAME":{"dtype":..,"shape":[..],
   connections, --requests calls or for --duration-s; at most --max-in-flight
   (default 1000) pending, a call due beyond that is dropped. Latency counts
   from each call's scheduled time; a send more than 1 ms behind it is late.
-  Inputs and --api as for predict.
+  Inputs and --api as for predict. Every connection is made before the run
+  starts (--connect-timeout-ms each, default 10000; exit 1 if one cannot
+  connect), so connection set-up is not timed.
 
 Prints one JSON line: {"mode":"closed"|"open","api":..,"concurrency":..,
 ["target_qps","arrival","max_in_flight","scheduled","sent","dropped","late",
@@ -160,7 +163,7 @@ Prints one JSON line: {"mode":"closed"|"open","api":..,"concurrency":..,
 )",
        {"target", "model", "version", "signature", "api", "input", "json-input", "dtype",
         "concurrency", "requests", "duration-s", "timeout-ms", "qps", "arrival", "max-in-flight",
-        "seed"},
+        "seed", "connect-timeout-ms"},
        {"input", "dtype"},
        {},
        RunBench},

@@ -3,13 +3,34 @@
 #include <chrono>
 #include <iostream>
 
+#include "absl/strings/str_cat.h"
+
 namespace q8::client {
 
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(-1);
   args.SetMaxSendMessageSize(-1);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, kReconnectBackoffMs);
   return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+}
+
+absl::Status ConnectChannel(grpc::Channel& channel, const std::string& target,
+                            int64_t timeout_ms) {
+  if (channel.WaitForConnected(std::chrono::system_clock::now() +
+                               std::chrono::milliseconds(timeout_ms))) {
+    return absl::OkStatus();
+  }
+  const char* state = "IDLE";
+  switch (channel.GetState(false)) {
+    case GRPC_CHANNEL_CONNECTING: state = "CONNECTING"; break;
+    case GRPC_CHANNEL_READY: state = "READY"; break;
+    case GRPC_CHANNEL_TRANSIENT_FAILURE: state = "TRANSIENT_FAILURE"; break;
+    case GRPC_CHANNEL_SHUTDOWN: state = "SHUTDOWN"; break;
+    default: break;
+  }
+  return absl::UnavailableError(absl::StrCat("cannot connect to ", target, " within ",
+                                             timeout_ms, " ms (channel state ", state, ")"));
 }
 
 void SetTimeout(grpc::ClientContext& ctx, int64_t timeout_ms) {

@@ -92,7 +92,10 @@ TEST(LoadE2eTest, SixtyFourConcurrentClientsEachGetTheirOwnAnswer) {
   ASSERT_NE(StartServerWith(server, Repository(), {"--shutdown-delay-secs=0"}, &why), nullptr)
       << why;
   std::vector<std::shared_ptr<grpc::Channel>> channels;
-  for (int i = 0; i < kConnections; ++i) channels.push_back(OwnChannel(server.grpc_address()));
+  for (int i = 0; i < kConnections; ++i) {
+    channels.push_back(ConnectedChannel(server.grpc_address()));
+    ASSERT_NE(channels.back(), nullptr) << "connection " << i << " not made within 10 s";
+  }
 
   std::atomic<int> ready{0};
   std::atomic<int> ok{0};
@@ -136,7 +139,7 @@ TEST(LoadE2eTest, SixtyFourConcurrentClientsEachGetTheirOwnAnswer) {
   for (int c = 0; c < kClients; ++c) {
     EXPECT_TRUE(failures[c].empty()) << "client " << c << ": " << failures[c].front();
   }
-  EXPECT_EQ(ok.load(), kClients * kCallsPerClient);
+  EXPECT_EQ(ok.load(), kClients * kCallsPerClient) << server.log();
 
   // The server counted each of them once.
   const std::string text = HttpGet(server.metrics_port(), "/metrics");
