@@ -177,5 +177,6 @@ void RegisterLayoutKernels(std::map<std::string, KernelBuilder>& registry);
 void RegisterDynamicQuantKernels(std::map<std::string, KernelBuilder>& registry);
 void RegisterQMatMulKernel(std::map<std::string, KernelBuilder>& registry);
 void RegisterConvPoolKernels(std::map<std::string, KernelBuilder>& registry);
+void RegisterReduceKernels(std::map<std::string, KernelBuilder>& registry);
 
 }  // namespace q8::engine::dnnl_backend

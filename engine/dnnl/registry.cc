@@ -28,6 +28,7 @@ const std::map<std::string, KernelBuilder>& KernelRegistry() {
     RegisterDynamicQuantKernels(*r);
     RegisterQMatMulKernel(*r);
     RegisterConvPoolKernels(*r);
+    RegisterReduceKernels(*r);
     RegisterPadKernel(*r);
     RegisterStridedSliceKernel(*r);
     RegisterSequenceLstmKernel(*r);

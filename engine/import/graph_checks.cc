@@ -82,7 +82,7 @@ const std::map<std::string, Arity>& OpArities() {
       {"DynamicQuantizeLinear", {"R", 3, 3}},
       {"LayerNormalization", {"RRo", 1, 3}},
       {"MaxPool", {"R", 1, 2}},
-      {"Split", {"Ro", 1, -1}}, {"Squeeze", {"Ro"}}, {"Unsqueeze", {"Ro"}},
+      {"ReduceMean", {"Ro"}}, {"Split", {"Ro", 1, -1}}, {"Squeeze", {"Ro"}}, {"Unsqueeze", {"Ro"}},
       {"QLinearConv", {"RRRRRRRRo"}}, {"QLinearMatMul", {"RRRRRRRR"}},
       {"com.microsoft.QLinearAdd", {"RRoRRoRo"}}, {"com.microsoft.QLinearMul", {"RRoRRoRo"}},
       {"com.microsoft.QLinearGlobalAveragePool", {"RRoRo"}},

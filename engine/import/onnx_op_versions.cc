@@ -10,8 +10,8 @@ namespace q8::engine {
 // since_versions from onnx 1.12's schema history (onnx.defs.get_all_schemas_with_history).
 // oldest_implemented is lower than the version opset 10 selects only where the older
 // definition means the same for every model it accepts:
-//   Conv, MatMul, Transpose, Flatten, Identity, Shape, Constant 1: same semantics (later
-//     versions add types or negative axes).
+//   Conv, MatMul, Transpose, Flatten, Identity, Shape, Constant, ReduceMean 1: same
+//     semantics (later versions add types or negative axes).
 //   MaxPool 1 / 8, AveragePool 1 / 7: no ceil_mode, dilations, count_include_pad or Indices
 //     output yet; their defaults are the old behaviour.
 //   Squeeze, Unsqueeze 1: axes as an attribute, non-negative (11 allows negative).
@@ -51,6 +51,7 @@ const std::vector<OnnxOpVersions>& OnnxOpVersionTable() {
       {"QLinearConv", {10}, 10},
       {"QLinearMatMul", {10}, 10},
       {"QuantizeLinear", {10, 13}, 10},
+      {"ReduceMean", {1, 11, 13}, 1},
       {"Relu", {1, 6, 13, 14}, 6},
       {"Reshape", {1, 5, 13, 14}, 5},
       {"Shape", {1, 13, 15}, 1},

@@ -140,6 +140,13 @@ const Case kCases[] = {
     {"test_globalaveragepool"}, {"test_globalaveragepool_precomputed"}, {"test_globalmaxpool"},
     {"test_globalmaxpool_precomputed"},
     // Pow with an exponent of another type than the base (opset 15 T / T1).
+    // ReduceMean, and MeanVarianceNormalization spelled with it (as exporters spell
+    // normalisations): (x - mean) / sqrt(mean((x - mean)^2)) over N, H, W.
+    {"test_reduce_mean_default_axes_keepdims_example"},
+    {"test_reduce_mean_default_axes_keepdims_random"}, {"test_reduce_mean_do_not_keepdims_example"},
+    {"test_reduce_mean_do_not_keepdims_random"}, {"test_reduce_mean_keepdims_example"},
+    {"test_reduce_mean_keepdims_random"}, {"test_reduce_mean_negative_axes_keepdims_example"},
+    {"test_reduce_mean_negative_axes_keepdims_random"}, {"test_mvn_expanded"},
     {"test_pow_types_float32_int32"}, {"test_pow_types_float32_int64"},
     {"test_pow_types_int32_float32"}, {"test_pow_types_int64_float32"},
 };
