@@ -123,6 +123,7 @@ void RemoveDeadNodes(ir::Graph& graph) {
 absl::Status RunPasses(ir::Graph& graph) {
   if (auto s = FoldConstants(graph); !s.ok()) return s;
   if (auto s = FuseErfGelu(graph); !s.ok()) return s;
+  if (auto s = FuseLayerNorm(graph); !s.ok()) return s;
   if (auto s = HoistQuantize(graph); !s.ok()) return s;
   if (auto s = FoldQdqMatMul(graph); !s.ok()) return s;
   if (auto s = FoldQdqMatMulAct(graph); !s.ok()) return s;

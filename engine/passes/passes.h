@@ -75,6 +75,11 @@ absl::Status FoldConstants(ir::Graph& graph);
 // FoldQdqMatMul then fuses it into a preceding QGemm as its activation.
 absl::Status FuseErfGelu(ir::Graph& graph);
 
+// LayerNormalization spelled as ReduceMean ─ Sub ─ Pow ─ ReduceMean ─ Add(ε) ─ Sqrt ─ Div ─
+// Mul(γ) ─ [Add(β)], as exporters write it before opset 17, becomes one LayerNormalization
+// (fuse_layer_norm.cc).
+absl::Status FuseLayerNorm(ir::Graph& graph);
+
 // A per-tensor QuantizeLinear moves in front of the Reshape / Transpose / Squeeze /
 // Unsqueeze / Flatten ops before it (exact: quantization is element-wise), so the producer
 // can emit int8 itself and the movement runs on bytes (hoist_quantize.cc).

@@ -2,8 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+
+#include "engine/engine.h"
 #include "engine/import/onnx_importer.h"
 #include "tests/common/test_env.h"
+#include "tests/engine/onnx_test_models.h"
 
 namespace q8::engine::passes {
 namespace {
@@ -86,6 +91,113 @@ TEST(FoldDequantizeEpilogueTest, FusesTheQOperatorBiasReluRequantizeChains) {
   EXPECT_FALSE(g->nodes[2].Input(4).empty()) << "requantized";
   EXPECT_TRUE(g->nodes[6].Input(4).empty()) << "float output";
   EXPECT_EQ(g->nodes[6].outputs[0], "logits") << "the Identity naming the output is gone";
+}
+
+// LayerNormalization over the last axis as PyTorch exports it before opset 17, on x [2,3,8]:
+// mean, x - mean, its square (Pow 2, or Mul(d, d) when `square_with_mul`), the variance,
+// + eps, sqrt, divide, * gamma, + beta. gamma_dims gives gamma's (and beta's) shape.
+onnx::ModelProto DecomposedLayerNorm(bool square_with_mul, std::vector<int64_t> gamma_dims) {
+  using q8::testing::AddInitializer;
+  using q8::testing::AddNode;
+  onnx::ModelProto m = q8::testing::MakeModel(13);
+  auto* g = m.mutable_graph();
+  q8::testing::AddInput(g, "x", onnx::TensorProto::FLOAT, {2, 3, 8});
+  q8::testing::AddInput(g, "y", onnx::TensorProto::FLOAT, {2, 3, 8}, /*output=*/true);
+  int64_t n = 1;
+  for (int64_t d : gamma_dims) n *= d;
+  std::vector<float> gamma(n), beta(n);
+  for (int64_t i = 0; i < n; ++i) {
+    gamma[i] = 0.5f + 0.25f * static_cast<float>(i);
+    beta[i] = -1.f + 0.125f * static_cast<float>(i);
+  }
+  AddInitializer<float>(g, "gamma", onnx::TensorProto::FLOAT, gamma_dims, gamma);
+  AddInitializer<float>(g, "beta", onnx::TensorProto::FLOAT, gamma_dims, beta);
+  AddInitializer<float>(g, "two", onnx::TensorProto::FLOAT, {}, {2.f});
+  AddInitializer<float>(g, "eps", onnx::TensorProto::FLOAT, {}, {1e-5f});
+  auto reduce = [&](const char* name, const char* in, const char* out) {
+    auto* a = AddNode(g, "ReduceMean", name, {in}, {out})->add_attribute();
+    a->set_name("axes");
+    a->set_type(onnx::AttributeProto::INTS);
+    a->add_ints(-1);
+  };
+  reduce("mean", "x", "mu");
+  AddNode(g, "Sub", "sub", {"x", "mu"}, {"d"});
+  if (square_with_mul) {
+    AddNode(g, "Mul", "square", {"d", "d"}, {"d2"});
+  } else {
+    AddNode(g, "Pow", "square", {"d", "two"}, {"d2"});
+  }
+  reduce("var", "d2", "var");
+  AddNode(g, "Add", "add_eps", {"var", "eps"}, {"ve"});
+  AddNode(g, "Sqrt", "sqrt", {"ve"}, {"sd"});
+  AddNode(g, "Div", "div", {"d", "sd"}, {"nd"});
+  AddNode(g, "Mul", "scale", {"nd", "gamma"}, {"sc"});
+  AddNode(g, "Add", "shift", {"sc", "beta"}, {"y"});
+  return m;
+}
+
+std::vector<float> LayerNormInput() {
+  std::vector<float> x(2 * 3 * 8);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = 3.f * std::sin(0.7f * static_cast<float>(i)) + 0.1f * i;
+  return x;
+}
+
+// By the definition, in double: rows of 8, gamma / beta per element or broadcast from one.
+std::vector<float> LayerNormReference(const std::vector<float>& x, size_t params) {
+  std::vector<float> y(x.size());
+  for (size_t r = 0; r < x.size() / 8; ++r) {
+    double mean = 0, var = 0;
+    for (size_t i = 0; i < 8; ++i) mean += x[r * 8 + i] / 8.0;
+    for (size_t i = 0; i < 8; ++i) var += (x[r * 8 + i] - mean) * (x[r * 8 + i] - mean) / 8.0;
+    for (size_t i = 0; i < 8; ++i) {
+      const size_t p = params == 1 ? 0 : i;
+      y[r * 8 + i] = static_cast<float>((x[r * 8 + i] - mean) / std::sqrt(var + 1e-5) *
+                                            (0.5 + 0.25 * p) + (-1.0 + 0.125 * p));
+    }
+  }
+  return y;
+}
+
+void ExpectRunsAsLayerNorm(const onnx::ModelProto& m, const std::string& file, size_t params) {
+  auto model = LoadModel(q8::testing::WriteModel(m, file));
+  ASSERT_TRUE(model.ok()) << model.status();
+  const std::vector<float> x = LayerNormInput();
+  RunContext ctx;
+  auto out = (*model)->Run(ctx, {TensorView{DType::kFloat32, {2, 3, 8}, x.data()}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  const std::vector<float> want = LayerNormReference(x, params);
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_NEAR((*out)[0].data_as<float>()[i], want[i], 2e-5f * (1.f + std::abs(want[i]))) << i;
+  }
+}
+
+TEST(FuseLayerNormTest, TheDecomposedPatternBecomesOneLayerNormalization) {
+  for (bool with_mul : {false, true}) {
+    const std::string file = with_mul ? "ln_mul.onnx" : "ln_pow.onnx";
+    const onnx::ModelProto m = DecomposedLayerNorm(with_mul, {8});
+    auto g = ImportOnnxFile(q8::testing::WriteModel(m, file));
+    ASSERT_TRUE(g.ok()) << g.status();
+    ASSERT_TRUE(RunPasses(*g).ok());
+    ASSERT_EQ(OpTypes(*g), (std::vector<std::string>{"LayerNormalization"})) << file;
+    const ir::Node& ln = g->nodes[0];
+    EXPECT_EQ(ln.inputs, (std::vector<std::string>{"x", "gamma", "beta"}));
+    EXPECT_EQ(ln.outputs[0], "y");
+    EXPECT_EQ(ln.GetInt("axis", 0), -1);
+    EXPECT_FLOAT_EQ(ln.GetFloat("epsilon", 0.f), 1e-5f);
+    ExpectRunsAsLayerNorm(m, file, 8);
+  }
+}
+
+// gamma and beta of shape [1] broadcast: not the normalised shape, so the ops stay, and
+// compute the same thing op by op (ReduceMean, Sub, Pow, ... on their own kernels).
+TEST(FuseLayerNormTest, BroadcastParametersStayUnfusedAndStillCompute) {
+  const onnx::ModelProto m = DecomposedLayerNorm(false, {1});
+  auto g = ImportOnnxFile(q8::testing::WriteModel(m, "ln_broadcast.onnx"));
+  ASSERT_TRUE(g.ok()) << g.status();
+  ASSERT_TRUE(RunPasses(*g).ok());
+  const std::vector<std::string> ops = OpTypes(*g);
+  EXPECT_EQ(std::count(ops.begin(), ops.end(), "ReduceMean"), 2);
+  ExpectRunsAsLayerNorm(m, "ln_broadcast.onnx", 1);
 }
 
 }  // namespace
