@@ -13,11 +13,12 @@
 //    added to the accumulator as an integer, y_q = round_half_even(acc · fl(fl(s_x·s_w)/s_y))
 //    + z_y with the rounding before the zero point (passes::FoldBias,
 //    AppendDstZeroPoint). Exact.
-//  - ADD, SUB (fixed point, round half up), MUL, MEAN (float scale, round half to even),
-//    AVERAGE_POOL_2D (integer average, round half away from zero), int8 → int8 QUANTIZE
-//    (8-bit multiplier): the importer marks their float ops quant_arithmetic = "tflite"
-//    (Translator::MarkTfliteArithmetic) and passes::FoldTfliteInt8 gives them TFLite's
-//    integer kernels. Exact.
+//  - ADD, SUB (fixed point, round half up), MUL, MEAN (float scale, round half to even;
+//    over non-spatial axes on the input's own parameters, the stored values averaged and
+//    truncated), AVERAGE_POOL_2D (integer average, round half away from zero), int8 → int8
+//    QUANTIZE (8-bit multiplier): the importer marks their float ops quant_arithmetic =
+//    "tflite" (Translator::MarkTfliteArithmetic) and passes::FoldTfliteInt8 gives them
+//    TFLite's integer kernels. Exact.
 //  - MAX_POOL_2D, PAD, RESHAPE, TRANSPOSE, CONCATENATION (shared parameters), STRIDED_SLICE:
 //    move stored values. Exact.
 //  - SOFTMAX, LOGISTIC, TANH: float, rounded half to even once; the interpreter rounds a
@@ -530,13 +531,27 @@ absl::Status TranslateMean(Translator& tr, const fb::Operator& op) {
   for (int64_t v : *axes) sorted.push_back(v < 0 ? v + rank : v);
   std::sort(sorted.begin(), sorted.end());
   sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-  if (rank != 4 || sorted != std::vector<int64_t>{1, 2}) {
-    return tr.Unimplemented(absl::StrCat("MEAN over axes [", absl::StrJoin(*axes, ","), "] of ",
-                                         ShapeToString(X.shape),
-                                         " (supported: the spatial axes [1,2] of a 4-D tensor)"));
+  for (int64_t a : sorted) {
+    if (a < 0 || a >= rank) {
+      return tr.Invalid(absl::StrCat("MEAN axis out of range: [", absl::StrJoin(*axes, ","),
+                                     "] of ", ShapeToString(X.shape)));
+    }
   }
   const auto* o = op.builtin_options_as_ReducerOptions();
   const bool keep_dims = o && o->keep_dims();
+  if (rank != 4 || sorted != std::vector<int64_t>{1, 2}) {
+    // Other axes: in TFLite order, as ReduceMean between the input's DequantizeLinear and
+    // the output's QuantizeLinear; on the input's own parameters the chain becomes TFLite's
+    // stored-value mean (passes/fold_tflite_int8.cc).
+    auto rx = tr.RealValue(x);
+    if (!rx.ok()) return rx.status();
+    const std::string out = tr.FloatOutput(y, Act::NONE, false);
+    ir::Node& n = tr.Emit("ReduceMean", {*rx}, {out});
+    n.attrs["axes"] = sorted;
+    n.attrs["keepdims"] = int64_t{keep_dims ? 1 : 0};
+    Translator::MarkTfliteArithmetic(n);
+    return tr.FinishOutput(y, out, Act::NONE, false);
+  }
   auto rx = tr.RealNchw(x);
   if (!rx.ok()) return rx.status();
   const std::string out = tr.FloatOutput(y, Act::NONE, true);

@@ -7,6 +7,8 @@
 //   q8.TfliteAveragePool  x_q, s_x, z_x, s_y, z_y + pool attributes [act_min/max]
 //   q8.TfliteMean         x_q, s_x, z_x, s_y, z_y  (mean over all spatial dims of NCHW)
 //   q8.TfliteRequantize   x_q, s_x, z_x, s_y, z_y
+//   q8.TfliteStoredMean   x_q, s_x, z_x, s_y, z_y + axes, keepdims (same parameters: the
+//                         stored values averaged, plain layout, any rank)
 //
 // Loops of our own over int8 / uint8 values (not oneDNN primitives, so not counted in
 // ModelInfo::num_int8_kernels) (small next to the convolutions around them:
@@ -429,6 +431,90 @@ absl::StatusOr<BuiltKernel> BuildTfliteMean(const ir::Node& node, const ir::Grap
   return BuiltKernel{std::make_unique<TfliteMeanKernel>(q->first, q->second), {node.Input(0)}};
 }
 
+// MEAN of stored values over `axes` (sorted, non-negative once planned against the rank).
+class TfliteStoredMeanKernel final : public Kernel {
+ public:
+  TfliteStoredMeanKernel(DType dtype, std::vector<int64_t> axes, bool keepdims)
+      : dtype_(dtype), axes_(std::move(axes)), keepdims_(keepdims) {}
+
+  absl::StatusOr<PlannedStep> Plan(absl::Span<const ValueDesc> in) const override {
+    if (auto s = CheckDType(in[0], dtype_, "x"); !s.ok()) return s;
+    const Shape& x = in[0].shape;
+    const size_t rank = x.size();
+    std::vector<bool> reduced(rank, false);
+    for (int64_t a : axes_) {
+      auto axis = NormalizeAxis(a, rank);
+      if (!axis.ok()) return axis.status();
+      reduced[*axis] = true;
+    }
+    // Output strides per input dim (0 along reduced dims), so input element i adds into
+    // output element Σ coord_d · out_stride_d.
+    Shape y_shape;
+    std::vector<int64_t> out_stride(rank, 0);
+    int64_t stride = 1, n = 1;
+    for (size_t d = rank; d-- > 0;) {
+      if (reduced[d]) {
+        n *= x[d];
+      } else {
+        out_stride[d] = stride;
+        stride *= x[d];
+      }
+    }
+    for (size_t d = 0; d < rank; ++d) {
+      if (!reduced[d] || keepdims_) y_shape.push_back(reduced[d] ? 1 : x[d]);
+    }
+    const int64_t outputs = stride;
+    const DType dtype = dtype_;
+    PlannedStep p;
+    p.outputs = {ValueDesc{dtype_, y_shape}};
+    p.step = std::make_unique<FunctionStep>([=](const StepContext& c) {
+      std::vector<int64_t> sums(static_cast<size_t>(outputs), 0);
+      std::vector<int64_t> coord(rank, 0);
+      const int64_t total = NumElements(x);
+      int64_t o = 0;  // output index of the current input element
+      for (int64_t i = 0; i < total; ++i) {
+        sums[static_cast<size_t>(o)] += dtype == DType::kUint8
+                                            ? static_cast<const uint8_t*>(c.inputs[0])[i]
+                                            : static_cast<const int8_t*>(c.inputs[0])[i];
+        // Next coordinate, row-major, updating o incrementally.
+        for (size_t d = rank; d-- > 0;) {
+          o += out_stride[d];
+          if (++coord[d] < x[d]) break;
+          o -= out_stride[d] * x[d];
+          coord[d] = 0;
+        }
+      }
+      for (int64_t k = 0; k < outputs; ++k) {
+        const int32_t v = tfl::StoredMean(sums[static_cast<size_t>(k)], n);
+        if (dtype == DType::kUint8) {
+          static_cast<uint8_t*>(c.outputs[0])[k] = static_cast<uint8_t>(v);
+        } else {
+          static_cast<int8_t*>(c.outputs[0])[k] = static_cast<int8_t>(v);
+        }
+      }
+    });
+    return p;
+  }
+
+ private:
+  const DType dtype_;
+  const std::vector<int64_t> axes_;
+  const bool keepdims_;
+};
+
+absl::StatusOr<BuiltKernel> BuildTfliteStoredMean(const ir::Node& node, const ir::Graph& graph) {
+  auto q = ReadUnaryQuant(node, graph);
+  if (!q.ok()) return q.status();
+  const auto [x, y] = *q;
+  if (x.scale != y.scale || x.zero_point != y.zero_point) {
+    return absl::InvalidArgumentError(
+        "TfliteStoredMean needs the input's scale and zero point on its output");
+  }
+  return BuiltKernel{std::make_unique<TfliteStoredMeanKernel>(x.dtype, node.GetInts("axes"),
+                                                              node.GetInt("keepdims", 1) != 0),
+                     {node.Input(0)}};
+}
+
 }  // namespace
 
 void RegisterTfliteInt8Kernels(std::map<std::string, KernelBuilder>& registry) {
@@ -437,6 +523,7 @@ void RegisterTfliteInt8Kernels(std::map<std::string, KernelBuilder>& registry) {
   registry["q8.TfliteAveragePool"] = BuildTfliteAveragePool;
   registry["q8.TfliteMean"] = BuildTfliteMean;
   registry["q8.TfliteRequantize"] = BuildTfliteRequantize;
+  registry["q8.TfliteStoredMean"] = BuildTfliteStoredMean;
 }
 
 }  // namespace q8::engine::dnnl_backend

@@ -8,6 +8,7 @@
 //   x_q ─DQ─ AveragePool ─[Relu | Clip]─ Q ─► y_q     ⇒  q8.TfliteAveragePool (same params)
 //   x_q ─DQ─ GlobalAveragePool ─ Q ─► y_q              ⇒  q8.TfliteMean
 //   x_q ─DQ─ Identity ─ Q ─► y_q   (int8 QUANTIZE)     ⇒  q8.TfliteRequantize
+//   x_q ─DQ─ ReduceMean ─ Q ─► y_q  (same params)      ⇒  q8.TfliteStoredMean
 //
 // Parameters per-tensor and constant. A chain whose scales TFLite's kernels would not take
 // (the Make*Params range checks; TFLite then runs other kernels) keeps its float form, as
@@ -57,8 +58,9 @@ bool Accepted(const ir::Graph& g, const ir::Node& q) {
   if (q.op_type == "TfliteRequantize") {
     return quant::tflite::MakeRequantizeParams(sx, zx, sy, zy, any).has_value();
   }
-  // AVERAGE_POOL_2D averages stored values: input and output parameters must agree
-  // (TFLite refuses the model otherwise).
+  // AVERAGE_POOL_2D averages stored values: input and output parameters must agree (TFLite
+  // refuses the model otherwise). MEAN does only when they agree; otherwise its float
+  // requantization is already TFLite's (quant/tflite_arith.h, StoredMean).
   return sx == sy && zx == zy;
 }
 
@@ -133,13 +135,17 @@ std::optional<ir::Node> TryFoldUnary(ir::Graph& g, int index, std::vector<bool>&
     q.attrs = op.attrs;
   } else if (op.op_type == "GlobalAveragePool") {
     q = InternalNode("TfliteMean", op.name);
+  } else if (op.op_type == "ReduceMean") {
+    q = InternalNode("TfliteStoredMean", op.name);
+    q.attrs = op.attrs;
   } else {
     q = InternalNode("TfliteRequantize", op.name);
   }
   q.attrs.erase("quant_arithmetic");
   q.inputs = {x->q_value, x->scale, x->zero_point};
   std::vector<bool> marks = erase;
-  if (!EndChain(g, op.outputs[0], 3, q, marks, op.op_type == "AveragePool") || !Accepted(g, q)) {
+  const bool activation = op.op_type == "AveragePool";
+  if (!EndChain(g, op.outputs[0], 3, q, marks, activation) || !Accepted(g, q)) {
     return std::nullopt;
   }
   erase = std::move(marks);
@@ -151,7 +157,8 @@ std::optional<ir::Node> TryFoldUnary(ir::Graph& g, int index, std::vector<bool>&
 
 absl::Status FoldTfliteInt8(ir::Graph& graph) {
   FoldMatches(graph, {"Add", "Sub", "Mul"}, TryFoldBinary);
-  FoldMatches(graph, {"AveragePool", "GlobalAveragePool", "Identity"}, TryFoldUnary);
+  FoldMatches(graph, {"AveragePool", "GlobalAveragePool", "Identity", "ReduceMean"},
+              TryFoldUnary);
   return absl::OkStatus();
 }
 

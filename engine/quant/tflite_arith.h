@@ -112,6 +112,15 @@ inline int32_t AveragePool(int32_t acc, int32_t count, OutputRange range) {
   return std::clamp(avg, range.lo, range.hi);
 }
 
+// MEAN over other axes than the spatial pair, output on the input's own scale and zero
+// point (TFLite's builtin reduce kernel then averages the stored values): the sum of the
+// n stored values, divided truncating toward zero (C division). Every other MEAN is the
+// engine's float requantization, round_half_even((Σx_q/n - z_x)·s_x/s_y) + z_y, which the
+// interpreter's outputs match exactly (tests/fixtures/tflite/ops/mean_int8).
+//   y_q = trunc(Σ x_q / n)
+// (rounding, half to even or away from zero, misses: off by one on 40-47 % of the outputs.)
+inline int32_t StoredMean(int64_t sum, int64_t n) { return static_cast<int32_t>(sum / n); }
+
 // QUANTIZE from int8 to int8 with new parameters (XNNPACK's convert): an 8-bit multiplier,
 //   m = lrintf(256 · fl(s_x/s_y)),  y_q = clamp((256·z_y - m·z_x + 128 + m·x_q) >> 8)
 // — coarse (m carries 8 fractional bits), and the interpreter's answer; float

@@ -78,6 +78,13 @@ TEST(TfliteMeanTest, ScalesTheIntegerSum) {
   EXPECT_EQ(Mean(*p, 8 + 6), 1);   // 1.5 → 2, -1
 }
 
+TEST(TfliteStoredMeanTest, TruncatesTowardZero) {
+  EXPECT_EQ(StoredMean(7, 4), 1);    // 1.75
+  EXPECT_EQ(StoredMean(-7, 4), -1);  // -1.75
+  EXPECT_EQ(StoredMean(-2, 4), 0);   // -0.5
+  EXPECT_EQ(StoredMean(-128 * 12, 12), -128);
+}
+
 TEST(TfliteAveragePoolTest, RoundsHalfAwayFromZero) {
   EXPECT_EQ(AveragePool(2, 4, kInt8), 1);    // 0.5
   EXPECT_EQ(AveragePool(-2, 4, kInt8), -1);  // -0.5
