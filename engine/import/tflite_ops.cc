@@ -24,8 +24,8 @@
 //  - SOFTMAX, LOGISTIC, TANH: float, rounded half to even once; the interpreter rounds a
 //    table of float values. Equal except within float precision of a rounding tie: at most
 //    one unit, none seen.
-//  - float → int8 QUANTIZE: round_half_even(x / s) (ONNX's QuantizeLinear; XNNPACK uses
-//    x · (1/s)): at most one unit, at near-ties.
+//  - float → int8 QUANTIZE: round_half_even(x · fl(1/s)) + z_y, XNNPACK's, not ONNX's
+//    x / s (quant::QuantizeByReciprocal; they round apart near ties). Exact.
 //  - UNIDIRECTIONAL_SEQUENCE_LSTM: the recurrence in float with the states rounded to their
 //    TFLite grids each step (TFLite: fixed-point gates): within one unit.
 // tests/engine/tflite_reference_test.cc checks each model against the interpreter's outputs
@@ -431,9 +431,17 @@ absl::Status TranslateUnary(Translator& tr, const fb::Operator& op, const char* 
     tr.Emit(onnx_op, {*rx}, {out});
   } else {
     // QUANTIZE: int8 → int8 requantizes with TFLite's own arithmetic; float → int8 is the
-    // QuantizeLinear alone.
+    // QuantizeLinear alone, computing x · fl(1/s) as the interpreter does
+    // (quant::QuantizeByReciprocal).
     ir::Node& n = tr.Emit("Identity", {*rx}, {out});
     if (tr.tensor(x).quant) Translator::MarkTfliteArithmetic(n);
+    if (!tr.tensor(x).quant && tr.tensor(y).quant) {
+      if (auto s = tr.FinishOutput(y, out, Act::NONE, nchw); !s.ok()) return s;
+      ir::Node& q = tr.graph().nodes.back();
+      if (q.op_type != "QuantizeLinear") return tr.Invalid("QUANTIZE: no QuantizeLinear emitted");
+      q.attrs["scale_reciprocal"] = int64_t{1};
+      return absl::OkStatus();
+    }
   }
   return tr.FinishOutput(y, out, Act::NONE, nchw);
 }

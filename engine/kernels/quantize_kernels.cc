@@ -106,9 +106,13 @@ class QuantizeToChannelsLastStep final : public Step {
   const dnnl::reorder reorder_;
 };
 
+// by_reciprocal (the internal attribute scale_reciprocal = 1, set by the TFLite importer
+// on float → int8 QUANTIZE): y = round(x · fl(1/s)) + z, quant::QuantizeByReciprocal;
+// per-tensor only.
 class QuantizeLinearKernel final : public Kernel {
  public:
-  QuantizeLinearKernel(int64_t axis, bool has_zp) : axis_(axis), has_zp_(has_zp) {}
+  QuantizeLinearKernel(int64_t axis, bool has_zp, bool by_reciprocal)
+      : axis_(axis), has_zp_(has_zp), by_reciprocal_(by_reciprocal) {}
   void PreferChannelsLastOutput() override { prefer_channels_last_ = true; }
 
   absl::StatusOr<PlannedStep> Plan(absl::Span<const ValueDesc> in) const override {
@@ -129,6 +133,27 @@ class QuantizeLinearKernel final : public Kernel {
     const int64_t n = NumElements(x.shape);
     const auto l = *layout;
     const bool has_zp = has_zp_;
+    if (by_reciprocal_) {
+      if (l.channels != 1) {
+        return absl::UnimplementedError("scale_reciprocal QuantizeLinear must be per-tensor");
+      }
+      PlannedStep p;
+      p.step = std::make_unique<FunctionStep>([n, out, has_zp](const StepContext& c) {
+        const float* xs = static_cast<const float*>(c.inputs[0]);
+        const float inv = 1.f / *static_cast<const float*>(c.inputs[1]);
+        if (out == DType::kUint8) {
+          const int32_t z = has_zp ? *static_cast<const uint8_t*>(c.inputs[2]) : 0;
+          auto* y = static_cast<uint8_t*>(c.outputs[0]);
+          for (int64_t i = 0; i < n; ++i) y[i] = quant::QuantizeByReciprocal<uint8_t>(xs[i], inv, z);
+        } else {
+          const int32_t z = has_zp ? *static_cast<const int8_t*>(c.inputs[2]) : 0;
+          auto* y = static_cast<int8_t*>(c.outputs[0]);
+          for (int64_t i = 0; i < n; ++i) y[i] = quant::QuantizeByReciprocal<int8_t>(xs[i], inv, z);
+        }
+      });
+      p.outputs = {ValueDesc{out, x.shape, x.layout}};
+      return p;
+    }
     if (prefer_channels_last_ && x.layout == Layout::kPlain && l.channels == 1 &&
         (x.shape.size() == 4 || x.shape.size() == 5)) {
       const ValueDesc y{out, x.shape, Layout::kChannelsLast};
@@ -159,6 +184,7 @@ class QuantizeLinearKernel final : public Kernel {
  private:
   const int64_t axis_;
   const bool has_zp_;
+  const bool by_reciprocal_;
   bool prefer_channels_last_ = false;  // set once by the compiler, before any Plan
 };
 
@@ -373,7 +399,8 @@ void RegisterQuantizeKernels(std::map<std::string, KernelBuilder>& r) {
   r["QuantizeLinear"] = [](const ir::Node& n, const ir::Graph&) -> absl::StatusOr<BuiltKernel> {
     auto ins = NonEmptyInputs(n, 3);
     if (ins.size() < 2) return absl::InvalidArgumentError("needs x and y_scale");
-    return BuiltKernel{std::make_unique<QuantizeLinearKernel>(n.GetInt("axis", 1), ins.size() > 2),
+    return BuiltKernel{std::make_unique<QuantizeLinearKernel>(n.GetInt("axis", 1), ins.size() > 2,
+                                                              n.GetInt("scale_reciprocal", 0) != 0),
                        ins};
   };
   r["DequantizeLinear"] = [](const ir::Node& n, const ir::Graph&) -> absl::StatusOr<BuiltKernel> {

@@ -24,6 +24,8 @@ std::optional<QdqMatch> MatchConstParamDq(const ir::Graph& g, const std::string&
 std::optional<QdqMatch> MatchPerTensorQ(const ir::Graph& g, int index) {
   if (index < 0 || !IsOnnxOp(g.nodes[index], "QuantizeLinear")) return std::nullopt;
   const ir::Node& q = g.nodes[index];
+  // TFLite's x · (1/s) quantization is not an output scale a fused kernel can apply.
+  if (q.GetInt("scale_reciprocal", 0) != 0) return std::nullopt;
   const Tensor* scale = g.FindConstant(q.Input(1));
   const Tensor* zp = q.Input(2).empty() ? nullptr : g.FindConstant(q.Input(2));
   if (!scale || scale->num_elements() != 1) return std::nullopt;

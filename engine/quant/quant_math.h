@@ -26,6 +26,22 @@ inline Q Quantize(float x, float scale, int32_t zero_point) {
   return static_cast<Q>(v);
 }
 
+// TFLite's float → int8 QUANTIZE as its reference interpreter runs it (XNNPACK's convert):
+// the reciprocal of the scale taken once, in float, and the product rounded,
+//   y = saturate(round_half_to_even(x · fl(1/scale)) + zero_point),
+// which differs from x / scale by one unit wherever the two round apart (tens of elements
+// per 10^4 inputs); a deep network amplifies a one-unit input difference.
+template <typename Q>
+inline Q QuantizeByReciprocal(float x, float inv_scale, int32_t zero_point) {
+  float r = std::nearbyint(x * inv_scale);
+  if (std::isnan(r)) r = 0.0f;
+  float v = r + static_cast<float>(zero_point);
+  constexpr float lo = static_cast<float>(std::numeric_limits<Q>::min());
+  constexpr float hi = static_cast<float>(std::numeric_limits<Q>::max());
+  v = v < lo ? lo : (v > hi ? hi : v);
+  return static_cast<Q>(v);
+}
+
 // ONNX DequantizeLinear: y = (x - zero_point) * scale.
 template <typename Q>
 inline float Dequantize(Q q, float scale, int32_t zero_point) {
