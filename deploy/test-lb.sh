@@ -14,8 +14,8 @@
 # each replica's metrics port); and "drain": the balancer first stops sending new
 # requests to the replica (HAProxy: runtime API `set server ... state drain`; nginx:
 # reload with the server marked down), 1 s later the replica gets SIGTERM.
-# Pass: drain runs 0 errors, a SIGTERMed replica exits 0; SIGKILL and SIGTERM runs <= 0.5 %
-# errors (STRICT_TERM=1: SIGTERM runs must have 0 errors too; .ci/run sets it).
+# Pass: each replica answered >= 20 % of the calls before the signal; drain runs 0 errors, a
+# SIGTERMed replica exits 0; SIGKILL and SIGTERM runs <= 0.5 % errors (STRICT_TERM=1: SIGTERM runs must have 0 errors too; .ci/run sets it).
 # Environment: BUILD_DIR (build), CONCURRENCY (16), DURATION (6 s), KILL_AT (2 s), DRAIN_WAIT
 # (1 s), THREADS (1, per replica), SHUTDOWN_DELAY (2 s, q8serve --shutdown-delay-secs),
 # RUNS (1: each balancer's three runs this many times), RESULTS (also write the table to
@@ -77,10 +77,15 @@ done
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
-# Sum of q8serve_requests_total over every label set (0 if unreachable).
+# Sum of q8serve_requests_total over every label set (0 if unreachable; python3, which the
+# script needs anyway, rather than curl, which a fresh machine may lack).
 served() {
-  curl -fsS --max-time 2 "http://127.0.0.1:$1/metrics" 2>/dev/null |
-    awk '/^q8serve_requests_total\{/ {s += $NF} END {printf "%d", s}' || echo 0
+  python3 - "$1" <<'EOF' 2>/dev/null || echo 0
+import sys, urllib.request
+text = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout=2).read().decode()
+print(int(sum(float(l.split()[-1]) for l in text.splitlines()
+              if l.startswith("q8serve_requests_total{"))))
+EOF
 }
 # The count a replica logged at exit: "q8serve stopped; answered N inference requests".
 answered() {
@@ -165,13 +170,22 @@ run() {  # LB KILL|TERM|DRAIN
     --duration-s="$duration" --timeout-ms=10000 >"$work/bench.json" 2>"$work/bench.err" &
   local bench=$!
   sleep "$kill_at"
+  # Both replicas must have taken a real share before the signal: a balancer that pinned
+  # every call to b would pass the error checks below without testing anything.
+  local before_a before_b
+  before_a=$(served "$mport_a")
+  before_b=$(served "$mport_b")
+  if ! python3 -c 'import sys; a, b = map(int, sys.argv[1:]); sys.exit(0 if min(a, b) >= 0.2 * max(1, a + b) else 1)' \
+      "$before_a" "$before_b"; then
+    failures+=("$lb $label: before the signal a answered $before_a, b $before_b (want each >= 20 %)")
+  fi
   local served_a victim_rc=-
   if [ "$sig" = DRAIN ]; then
     drain_a "$lb"
     sleep "${DRAIN_WAIT:-1}"
     kill -TERM "$pid_a"
   elif [ "$sig" = KILL ]; then
-    served_a="$(served "$mport_a") (before)"
+    served_a="$before_a (before)"
     kill -KILL "$pid_a"
   else
     kill -TERM "$pid_a"
