@@ -57,6 +57,74 @@ using q8::testing::kSubgraphTensors;
 using q8::testing::kTensorQuantization;
 using q8::testing::kTensorShape;
 
+TEST(TfliteImporterTest, HelloWorldInt8NamesQuantizationAndSignature) {
+  auto info = DescribeModelFile(ModelPath("hello_world_int8"));
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->format, "tflite");
+  ASSERT_EQ(info->inputs.size(), 1u);
+  ASSERT_EQ(info->outputs.size(), 1u);
+  // The converter's renames, as MANIFEST.md lists them.
+  const TensorInfo& in = info->inputs[0];
+  const TensorInfo& out = info->outputs[0];
+  EXPECT_EQ(in.name, "serving_default_dense_input:0");
+  EXPECT_EQ(out.name, "StatefulPartitionedCall:0");
+  EXPECT_EQ(in.dtype, DType::kInt8);
+  EXPECT_EQ(in.shape, (Shape{1, 1}));
+  ASSERT_TRUE(in.quant.has_value()) << "the int8 boundary must carry its scale / zero point";
+  EXPECT_EQ(in.quant->storage, DType::kInt8);
+  ASSERT_EQ(in.quant->zero_points.size(), 1u);
+  EXPECT_EQ(in.quant->zero_points[0], -128);  // flatc --json of the file
+  ASSERT_TRUE(out.quant.has_value());
+  EXPECT_EQ(out.quant->storage, DType::kInt8);
+  // The SignatureDef (serving_default: dense_input → dense_2) as an embedded declaration,
+  // float32 at the client since the tensors are quantized.
+  ASSERT_TRUE(info->metadata.count("q8serve.signatures"));
+  const std::string& decl = info->metadata.at("q8serve.signatures");
+  EXPECT_THAT(decl, HasSubstr("name: \"serving_default\""));
+  EXPECT_THAT(decl, HasSubstr("inputs { name: \"dense_input\" tensor: "
+                              "\"serving_default_dense_input:0\" dtype: \"float32\" }"));
+  EXPECT_THAT(decl, HasSubstr("outputs { name: \"dense_2\" tensor: \"StatefulPartitionedCall:0\" "
+                              "dtype: \"float32\" }"));
+  EXPECT_THAT(decl, HasSubstr("default_signature: \"serving_default\""));
+}
+
+TEST(TfliteImporterTest, FloatModelDeclaresItsOwnDtypes) {
+  auto info = DescribeModelFile(ModelPath("hello_world_float"));
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->inputs[0].dtype, DType::kFloat32);
+  EXPECT_FALSE(info->inputs[0].quant.has_value());
+  const std::string& decl = info->metadata.at("q8serve.signatures");
+  EXPECT_THAT(decl, HasSubstr("inputs { name: \"dense_input\" tensor: "
+                              "\"serving_default_dense_input:0\" }"));
+}
+
+TEST(TfliteImporterTest, NchwModelKeepsItsInputLayout) {
+  auto info = DescribeModelFile(ModelPath("mobilenet_v2_quantized_1x3x224x224"));
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->inputs[0].name, "input.5");
+  EXPECT_EQ(info->inputs[0].shape, (Shape{1, 3, 224, 224}));
+  EXPECT_EQ(info->outputs[0].name, "Xq.1");
+  EXPECT_EQ(info->outputs[0].shape, (Shape{1, 1000}));
+  EXPECT_TRUE(info->inputs[0].quant.has_value());
+  EXPECT_FALSE(info->metadata.count("q8serve.signatures")) << "the file has no SignatureDef";
+}
+
+TEST(TfliteImporterTest, CustomOpsFailWithFileOpIndexNamesAndSupportedOps) {
+  const std::string path = ModelPath("audio_preprocessor_int8");
+  auto model = LoadModel(path);
+  ASSERT_FALSE(model.ok());
+  EXPECT_EQ(model.status().code(), absl::StatusCode::kUnimplemented);
+  const std::string msg(model.status().message());
+  EXPECT_THAT(msg, HasSubstr(path));
+  EXPECT_THAT(msg, HasSubstr("#0 custom op 'SignalWindow'"));
+  EXPECT_THAT(msg, HasSubstr("custom op 'SignalFilterBank'"));
+  EXPECT_THAT(msg, HasSubstr("Supported TFLite builtin ops: "));
+  for (const char* op :
+       {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "UNIDIRECTIONAL_SEQUENCE_LSTM"}) {
+    EXPECT_THAT(msg, HasSubstr(op));
+  }
+}
+
 TEST(TfliteImporterTest, OutOfRangeAxisOnOneDimensionalBiasIsReadAsAxisZero) {
   auto info = DescribeModelFile(ModelPath("person_detect"));
   ASSERT_TRUE(info.ok()) << info.status();
