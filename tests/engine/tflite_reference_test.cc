@@ -193,6 +193,15 @@ INSTANTIATE_TEST_SUITE_P(
         // would be off by one on 40-47 % of that output): bit-exact.
         TfliteCase{"ops/mean_int8", "seed7", nullptr, nullptr, 0},
         TfliteCase{"ops/mean_int8", "seed8", nullptr, nullptr, 0},
+        // person_detect, the file as it is (its biases' axis 3 read as 0), against the
+        // interpreter on a copy whose biases say axis 0 (record_tflite.sh,
+        // patch_bias_axis.py; standard TFLite refuses the original), on seeded inputs and on
+        // the upstream test's two images: bit-exact.
+        TfliteCase{"person_detect", "seed7", "input", "MobilenetV1/Predictions/Reshape_1", 14, 0},
+        TfliteCase{"person_detect", "seed8", "input", "MobilenetV1/Predictions/Reshape_1", 14, 0},
+        TfliteCase{"person_detect", "person", "input", "MobilenetV1/Predictions/Reshape_1", 14, 0},
+        TfliteCase{"person_detect", "no_person", "input", "MobilenetV1/Predictions/Reshape_1", 14,
+                   0},
         // float → QUANTIZE on 256 inputs at rounding ties, 61 of them where x / s and the
         // interpreter's x · fl(1/s) round apart: bit-exact (quant::QuantizeByReciprocal).
         TfliteCase{"ops/quantize_float", "ties", nullptr, nullptr, 0}));
