@@ -9,6 +9,9 @@
 // clip(z_y, ∞) (relu(v) + z_y = max(v + z_y, z_y)), then the saturating round.
 // Layout-agnostic: both inputs and the output share a layout; when one input is plain
 // and the other channels-last, the plain one is reordered into the workspace first.
+// Broadcasting (numpy rules) when one operand's shape broadcasts to the other's, e.g. a
+// per-channel [1,C,1,1] term: oneDNN broadcasts its second source, so that one goes there
+// (addition commutes; its scale goes with it).
 #include <algorithm>
 #include <cfloat>
 
@@ -33,17 +36,39 @@ struct QAddParams {
   bool relu = false;
 };
 
+// True when `from` broadcasts to `to` under numpy's rules with `to` unchanged: from's dims,
+// aligned at the right, are each 1 or to's.
+bool BroadcastsTo(const Shape& from, const Shape& to) {
+  if (from.size() > to.size()) return false;
+  for (size_t i = 0; i < from.size(); ++i) {
+    const int64_t f = from[from.size() - 1 - i], t = to[to.size() - 1 - i];
+    if (f != t && f != 1) return false;
+  }
+  return true;
+}
+
+// `shape` with leading 1s up to `rank` (oneDNN's binary wants operands of one rank).
+Shape PadRank(const Shape& shape, size_t rank) {
+  Shape padded(rank - shape.size(), 1);
+  padded.insert(padded.end(), shape.begin(), shape.end());
+  return padded;
+}
+
+// a_ and b_ prepare the node's inputs 0 and 1; `swap`: input 1 is oneDNN's source 0.
 class QAddStep final : public Step {
  public:
-  QAddStep(const dnnl::binary::primitive_desc& pd, ChannelsLastInput a, ChannelsLastInput b)
+  QAddStep(const dnnl::binary::primitive_desc& pd, ChannelsLastInput a, ChannelsLastInput b,
+           bool swap)
       : add_(pd), src0_(pd.src_desc(0)), src1_(pd.src_desc(1)), dst_(pd.dst_desc()),
-        scratchpad_(pd.scratchpad_desc()), a_(std::move(a)), b_(std::move(b)) {}
+        scratchpad_(pd.scratchpad_desc()), a_(std::move(a)), b_(std::move(b)), swap_(swap) {}
 
   void Execute(const StepContext& c) const override {
     const auto& eng = CpuEngine();
     // At most one operand needs a reorder (the workspace is used once).
-    const void* a = a_.Prepare(c, c.inputs[0]);
-    const void* b = b_.Prepare(c, c.inputs[1]);
+    const void* in0 = a_.Prepare(c, c.inputs[0]);
+    const void* in1 = b_.Prepare(c, c.inputs[1]);
+    const void* a = swap_ ? in1 : in0;
+    const void* b = swap_ ? in0 : in1;
     add_.execute(c.stream, {{DNNL_ARG_SRC_0, memory(src0_, eng, const_cast<void*>(a))},
                             {DNNL_ARG_SRC_1, memory(src1_, eng, const_cast<void*>(b))},
                             {DNNL_ARG_DST, memory(dst_, eng, c.outputs[0])},
@@ -60,6 +85,7 @@ class QAddStep final : public Step {
   const dnnl::binary add_;
   const memory::desc src0_, src1_, dst_, scratchpad_;
   const ChannelsLastInput a_, b_;
+  const bool swap_;
 };
 
 class QAddKernel final : public Kernel {
@@ -74,20 +100,28 @@ class QAddKernel final : public Kernel {
                                                        DTypeName(in[i].dtype)));
       }
     }
-    if (in[0].shape != in[1].shape || in[0].shape.empty()) {
-      return absl::UnimplementedError(absl::StrCat("int8 add of shapes ", ShapeToString(in[0].shape),
-                                                   " and ", ShapeToString(in[1].shape),
-                                                   " (equal shapes only)"));
+    if (in[0].shape.empty() || in[1].shape.empty()) {
+      return absl::UnimplementedError("int8 add of a scalar (rank 0) operand");
     }
+    // Which operand is the full-shape one (oneDNN's source 0): a, unless b's shape is the
+    // output's and a broadcasts into it.
+    const bool swap = !BroadcastsTo(in[1].shape, in[0].shape);
+    if (swap && !BroadcastsTo(in[0].shape, in[1].shape)) {
+      return absl::UnimplementedError(absl::StrCat(
+          "int8 add of shapes ", ShapeToString(in[0].shape), " and ", ShapeToString(in[1].shape),
+          " (one must broadcast to the other)"));
+    }
+    const ValueDesc& full = swap ? in[1] : in[0];
+    const ValueDesc& part = swap ? in[0] : in[1];
     // The output (and both operands) take the channels-last layout if either has it.
     const Layout layout = in[0].layout == Layout::kChannelsLast || in[1].layout == Layout::kChannelsLast
                               ? Layout::kChannelsLast : Layout::kPlain;
-    const memory::desc a = MemoryDesc(ValueDesc{in[0].dtype, in[0].shape, layout});
-    const memory::desc b = MemoryDesc(ValueDesc{in[1].dtype, in[1].shape, layout});
-    const ValueDesc y{p_.out_dtype, in[0].shape, layout};
+    const memory::desc a = MemoryDesc(ValueDesc{full.dtype, full.shape, layout});
+    const memory::desc b = MemoryDesc(ValueDesc{part.dtype, PadRank(part.shape, full.shape.size()), layout});
+    const ValueDesc y{p_.out_dtype, full.shape, layout};
     dnnl::primitive_attr attr = UserScratchpadAttr();
-    attr.set_scales(DNNL_ARG_SRC_0, 0, {p_.scale[0]});
-    attr.set_scales(DNNL_ARG_SRC_1, 0, {p_.scale[1]});
+    attr.set_scales(DNNL_ARG_SRC_0, 0, {p_.scale[swap ? 1 : 0]});
+    attr.set_scales(DNNL_ARG_SRC_1, 0, {p_.scale[swap ? 0 : 1]});
     dnnl::post_ops ops;
     const auto linear = dnnl::algorithm::eltwise_linear;
     const float z_y = static_cast<float>(p_.y_zero_point);
@@ -99,7 +133,12 @@ class QAddKernel final : public Kernel {
         dnnl::binary::desc(dnnl::algorithm::binary_add, a, b, MemoryDesc(y)),
         attr, CpuEngine());
     PlannedStep planned;
-    planned.step = std::make_unique<QAddStep>(pd, ChannelsLastInput(in[0], a), ChannelsLastInput(in[1], b));
+    // Each step input is one of the node's operands in their order: source 0 and 1 follow.
+    const ValueDesc part_view{part.dtype, PadRank(part.shape, full.shape.size()), part.layout};
+    planned.step = swap ? std::make_unique<QAddStep>(pd, ChannelsLastInput(part_view, b),
+                                                     ChannelsLastInput(full, a), /*swap=*/true)
+                        : std::make_unique<QAddStep>(pd, ChannelsLastInput(full, a),
+                                                     ChannelsLastInput(part_view, b), false);
     planned.outputs = {y};
     return planned;
   }

@@ -4,9 +4,12 @@
 // that plans for several batch sizes and concurrent runs give the same numbers.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
+#include <map>
 #include <thread>
 
+#include "client/npy.h"
 #include "engine/engine.h"
 #include "tests/engine/model_test_util.h"
 
@@ -81,6 +84,91 @@ INSTANTIATE_TEST_SUITE_P(
                       OrtCase{"resnet_block_qop", "input", "features", 6, 0.015, 1e-4, false},
                       OrtCase{"mobilenet_qdq", "input", "logits", 64, 0.03, 0.006, true}),
     [](const auto& info) { return std::string(info.param.model); });
+
+// Small models of the quantized ops and forms the bench models leave out
+// (tests/fixtures/ort/make_op_models.py), against onnxruntime on the same inputs
+// (record_ort.sh): com.microsoft QLinearAdd (also with a broadcast operand) /
+// QLinearGlobalAveragePool on uint8 and on int8, and QDQ with int8 activations and
+// per-tensor int8 weights (Conv with a float bias, Gemm with an int32 bias behind a DQ).
+struct OrtOpCase {
+  const char* model;
+  int min_int8_kernels;
+  // Largest difference, in units of each output's quantization step (a float output is a
+  // DequantizeLinear of y_q: the unit is s_y).
+  int max_units;
+  float float_unit;  // s_y of the float output (0: the model has none)
+};
+
+void PrintTo(const OrtOpCase& c, std::ostream* os) { *os << c.model; }
+
+engine::Tensor ReadAnyNpy(const std::string& path) {
+  auto host = q8::client::ReadNpyFile(RequireFile(path));
+  EXPECT_TRUE(host.ok()) << host.status();
+  if (!host.ok()) return Tensor();
+  DType dtype = DType::kUnknown;
+  if (host->dtype == "float32") dtype = DType::kFloat32;
+  if (host->dtype == "int8") dtype = DType::kInt8;
+  if (host->dtype == "uint8") dtype = DType::kUint8;
+  EXPECT_NE(dtype, DType::kUnknown) << path << ": " << host->dtype;
+  Tensor t(dtype, host->shape);
+  EXPECT_EQ(t.byte_size(), host->data.size()) << path;
+  std::memcpy(t.data(), host->data.data(), std::min(t.byte_size(), host->data.size()));
+  return t;
+}
+
+double ElementAt(const Tensor& t, int64_t i) {
+  switch (t.dtype()) {
+    case DType::kFloat32: return t.data_as<float>()[i];
+    case DType::kInt8: return t.data_as<int8_t>()[i];
+    case DType::kUint8: return t.data_as<uint8_t>()[i];
+    default: return NAN;
+  }
+}
+
+class OrtOpModelTest : public ::testing::TestWithParam<OrtOpCase> {};
+
+TEST_P(OrtOpModelTest, MatchesOnnxruntime) {
+  const OrtOpCase& c = GetParam();
+  const std::string dir = q8::testing::SourceDir() + "/tests/fixtures/ort/ops/";
+  auto model = LoadModel(RequireFile(dir + c.model + ".onnx"));
+  ASSERT_TRUE(model.ok()) << model.status();
+  const ModelInfo& info = (*model)->info();
+  EXPECT_GE(info.num_int8_kernels, c.min_int8_kernels);
+  std::vector<Tensor> inputs;
+  std::vector<TensorView> views;
+  for (const auto& in : info.inputs) {
+    inputs.push_back(ReadAnyNpy(dir + c.model + "/" + in.name + ".npy"));
+  }
+  for (const Tensor& t : inputs) views.push_back({t.dtype(), t.shape(), t.data()});
+  RunContext ctx;
+  auto out = (*model)->Run(ctx, views);
+  ASSERT_TRUE(out.ok()) << out.status();
+  ASSERT_EQ(out->size(), info.outputs.size());
+  for (size_t o = 0; o < out->size(); ++o) {
+    const std::string& name = info.outputs[o].name;
+    const Tensor want = ReadAnyNpy(dir + c.model + "/" + name + ".out.npy");
+    const Tensor& got = (*out)[o];
+    ASSERT_EQ(got.dtype(), want.dtype()) << name;
+    ASSERT_EQ(got.shape(), want.shape()) << name;
+    const double unit = got.dtype() == DType::kFloat32 ? c.float_unit : 1.0;
+    ASSERT_GT(unit, 0) << name << ": a float output needs the case's float_unit";
+    std::map<int64_t, int64_t> histogram;  // |difference| in units → elements
+    for (int64_t i = 0; i < got.num_elements(); ++i) {
+      ++histogram[std::llround(std::abs(ElementAt(got, i) - ElementAt(want, i)) / unit)];
+    }
+    std::string shown;
+    for (const auto& [d, n] : histogram) shown += " |d|=" + std::to_string(d) + ":" + std::to_string(n);
+    EXPECT_LE(histogram.rbegin()->first, c.max_units) << name << ":" << shown;
+  }
+}
+
+// All exact: the QLinear ops' integer results, and the QDQ chain's float output (a DQ of
+// y_q, so a one-step difference would show as s_y).
+INSTANTIATE_TEST_SUITE_P(OpModels, OrtOpModelTest,
+                         ::testing::Values(OrtOpCase{"qlinear_u8", 0, 0, 0.f},
+                                           OrtOpCase{"qlinear_s8", 0, 0, 0.f},
+                                           OrtOpCase{"qdq_s8_per_tensor", 2, 0, 0.0817f}),
+                         [](const auto& info) { return std::string(info.param.model); });
 
 // A plan for another batch size (and the weights it packs) gives the same numbers:
 // cnn_qdq's fixture holds two samples; the first, run alone, must match its row bit for bit.
