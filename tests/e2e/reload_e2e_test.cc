@@ -279,6 +279,10 @@ TEST(ReloadE2eTest, ABrokenVersionKeepsTheOldOneServingAndIsReportedFailed) {
                                        "version=\"2\"} 1"),
                              HasSubstr("q8serve_model_state{model=\"digits\",state=\"available\","
                                        "version=\"1\"} 1")));
+  // And the log: an error naming the model, version, file and reason.
+  EXPECT_THAT(server.log(),
+              AllOf(HasSubstr("[error] model digits version 2: failed to load"),
+                    HasSubstr("digits/2/model.onnx")));
   context.reset();  // it holds the channel too
   kserve.reset();
   channel.reset();  // an open channel would hold the graceful drain until its grace ends
