@@ -16,6 +16,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "client/json.h"
@@ -281,6 +282,70 @@ TEST(WorkerFailureE2eTest, ACallFailedOnTheWorkerIsLoggedWithItsRequestIdAndCoun
   EXPECT_EQ(SumMetric(text, "q8serve_queue_depth", {model}), 0);
   EXPECT_EQ(SumMetric(text, "q8serve_batch_size_count", {model}), 0) << "the model never ran";
 
+  channel.reset();
+  EXPECT_EQ(server.Stop(SIGTERM, kExitTimeout), std::optional<int>(0)) << server.log();
+}
+
+TEST(QueueE2eTest, AFullQueueAnswersResourceExhaustedAtOnceAndTheQueuedOnesRun) {
+  // `digits_queued` holds at most 2 waiting requests; they wait 1.5 s for a batch that never
+  // fills. A third is refused on arrival, on the wire, in the counters and in the log.
+  TempRepository repo;
+  repo.AddModel("digits_queued", 1, Repository() + "/digits/1/model.onnx");
+  repo.AddConfig("digits_queued",
+                 "batching { max_batch_size: 64 max_queue_delay_us: 1500000 max_queue_size: 2 }\n"
+                 "instances { workers: 1 }\n");
+  ServerProcess server;
+  std::string why;
+  std::shared_ptr<grpc::Channel> channel =
+      StartServerWith(server, repo.path(), {"--log-format=json", "--shutdown-delay-secs=0"}, &why);
+  ASSERT_NE(channel, nullptr) << why;
+  auto stub = tensorflow::serving::PredictionService::NewStub(channel);
+  tensorflow::serving::PredictRequest request = TfRequest(Batch4Bytes(), 4);
+  request.mutable_model_spec()->set_name("digits_queued");
+
+  std::vector<grpc::StatusCode> queued(2, grpc::StatusCode::UNKNOWN);
+  std::vector<std::thread> waiting;
+  for (int i = 0; i < 2; ++i) {
+    waiting.emplace_back([&, i] {
+      auto context = Context();
+      tensorflow::serving::PredictResponse response;
+      queued[i] = stub->Predict(context.get(), request, &response).error_code();
+    });
+  }
+  const std::string model = "model=\"digits_queued\"";
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return SumMetric(HttpGet(server.metrics_port(), "/metrics"), "q8serve_queue_depth",
+                         {model}) == 2;
+      },
+      std::chrono::seconds(5)))
+      << "the two requests never both waited in the queue";
+
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  context.AddMetadata("x-request-id", "over-the-top-1");
+  tensorflow::serving::PredictResponse response;
+  const auto sent = std::chrono::steady_clock::now();
+  const grpc::Status refused = stub->Predict(&context, request, &response);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << refused.error_message();
+  EXPECT_THAT(refused.error_message(), HasSubstr("queue"));
+  EXPECT_LT(std::chrono::steady_clock::now() - sent, std::chrono::milliseconds(1000))
+      << "refused at once, not after the batch delay";
+  for (std::thread& t : waiting) t.join();
+  EXPECT_EQ(queued[0], grpc::StatusCode::OK);
+  EXPECT_EQ(queued[1], grpc::StatusCode::OK);
+
+  const std::map<std::string, client::JsonValue> failures = FailureLines(server.log());
+  ASSERT_TRUE(failures.count("over-the-top-1")) << server.log();
+  EXPECT_EQ(Member(failures.at("over-the-top-1"), "code"), "RESOURCE_EXHAUSTED");
+  EXPECT_EQ(Member(failures.at("over-the-top-1"), "model"), "digits_queued");
+  const std::string text = HttpGet(server.metrics_port(), "/metrics");
+  EXPECT_EQ(SumMetric(text, "q8serve_requests_total", {model, "status=\"RESOURCE_EXHAUSTED\""}), 1);
+  EXPECT_EQ(SumMetric(text, "q8serve_requests_total", {model, "status=\"OK\""}), 2);
+  EXPECT_EQ(SumMetric(text, "q8serve_batch_size_count", {model}), 1) << "the two ran as one batch";
+  EXPECT_EQ(SumMetric(text, "q8serve_queue_depth", {model}), 0);
+
+  stub.reset();
   channel.reset();
   EXPECT_EQ(server.Stop(SIGTERM, kExitTimeout), std::optional<int>(0)) << server.log();
 }
