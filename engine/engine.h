@@ -231,6 +231,10 @@ absl::StatusOr<ModelInfo> DescribeModelFile(const std::string& path);
 // The model file names a version directory may hold, one per supported format, in
 // probing order: "model.onnx" first. A repository serves the first one present.
 std::vector<std::string> ModelFileNames();
+// The same for one format ("onnx", "tflite", "graphdef": ModelInfo::format); empty for a
+// name that is none of ModelFormatNames().
+std::vector<std::string> ModelFileNames(const std::string& format);
+std::vector<std::string> ModelFormatNames();
 
 // Boundary conversions the server applies when clients use float for a tensor the graph
 // keeps quantized: real → q = saturate(round_half_even(real / scale) + zero_point), and

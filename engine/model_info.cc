@@ -179,5 +179,9 @@ absl::StatusOr<ModelInfo> DescribeModelFile(const std::string& path) {
 }
 
 std::vector<std::string> ModelFileNames() { return KnownModelFileNames(); }
+std::vector<std::string> ModelFileNames(const std::string& format) {
+  return KnownModelFileNames(format);
+}
+std::vector<std::string> ModelFormatNames() { return KnownModelFormatNames(); }
 
 }  // namespace q8::engine

@@ -1,5 +1,6 @@
 #include "engine/import/model_file.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "absl/status/status.h"
@@ -58,6 +59,24 @@ absl::StatusOr<ImportedModel> ImportModelFile(const std::string& path) {
 std::vector<std::string> KnownModelFileNames() {
   std::vector<std::string> names;
   for (const ModelFormat& format : kModelFormats) names.push_back(format.default_file_name);
+  return names;
+}
+
+std::vector<std::string> KnownModelFileNames(const std::string& name) {
+  std::vector<std::string> names;
+  for (const ModelFormat& format : kModelFormats) {
+    if (name == format.name) names.push_back(format.default_file_name);
+  }
+  return names;
+}
+
+std::vector<std::string> KnownModelFormatNames() {
+  std::vector<std::string> names;
+  for (const ModelFormat& format : kModelFormats) {
+    if (std::find(names.begin(), names.end(), format.name) == names.end()) {
+      names.push_back(format.name);
+    }
+  }
   return names;
 }
 

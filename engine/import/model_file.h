@@ -26,5 +26,9 @@ absl::StatusOr<ImportedModel> ImportModelFile(const std::string& path);
 // The file names a model version directory may hold, one per format, in the order a
 // repository probes them ("model.onnx", ...). Also exported as engine::ModelFileNames.
 std::vector<std::string> KnownModelFileNames();
+// Those of one format (ImportedModel::format); empty for an unknown name.
+std::vector<std::string> KnownModelFileNames(const std::string& format);
+// The formats, each once, in probing order: "onnx", "tflite", "graphdef".
+std::vector<std::string> KnownModelFormatNames();
 
 }  // namespace q8::engine

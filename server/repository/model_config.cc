@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "engine/engine.h"
 #include "server/signature/declaration.h"
 
 namespace q8::server {
@@ -73,6 +74,14 @@ absl::Status Validate(const ModelConfig& config, const TextFormat::ParseInfoTree
     return error(At(&tree, config, "name"),
                  absl::StrCat("name \"", config.name(), "\" does not match the model directory '",
                               model, "' (remove the name or set name: \"", model, "\")"));
+  }
+  if (!config.format().empty()) {
+    const std::vector<std::string> formats = engine::ModelFormatNames();
+    if (std::find(formats.begin(), formats.end(), config.format()) == formats.end()) {
+      return error(At(&tree, config, "format"),
+                   absl::StrCat("format \"", config.format(), "\" is not one of: ",
+                                absl::StrJoin(formats, ", ")));
+    }
   }
   for (const char* field : {"model_file", "signature_file"}) {
     const std::string& value =

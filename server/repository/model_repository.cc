@@ -32,9 +32,14 @@ using q8serve::v1::ModelConfig;
 // The model file of a version directory: `model_file` when the config names one, else
 // the first of the engine's known file names present, or the first name (model.onnx)
 // when none is, so the load fails naming it.
-std::string ModelFileIn(const fs::path& version_dir, const std::string& model_file) {
+// The version's model file: `model_file` when set, else the first present of the file
+// names of `format` (every format's when empty).
+std::string ModelFileIn(const fs::path& version_dir, const std::string& model_file,
+                        const std::string& format = "") {
   if (!model_file.empty()) return (version_dir / model_file).string();
-  const std::vector<std::string> names = engine::ModelFileNames();
+  std::vector<std::string> names =
+      format.empty() ? engine::ModelFileNames() : engine::ModelFileNames(format);
+  if (names.empty()) names = engine::ModelFileNames();  // an unknown format fails elsewhere
   for (const std::string& name : names) {
     std::error_code ec;
     if (fs::exists(version_dir / name, ec)) return (version_dir / name).string();
@@ -235,8 +240,9 @@ absl::StatusOr<std::vector<ModelVersionPath>> ScanRepository(const std::string& 
   for (const ModelDir& dir : *dirs) {
     absl::StatusOr<ModelConfig> config = ReadModelConfig(dir.path, dir.name);
     const std::string model_file = config.ok() ? config->model_file() : "";
+    const std::string format = config.ok() ? config->format() : "";
     for (const auto& [version, version_dir] : dir.versions) {
-      found.push_back({dir.name, version, ModelFileIn(version_dir, model_file)});
+      found.push_back({dir.name, version, ModelFileIn(version_dir, model_file, format)});
     }
   }
   return found;  // models sorted by name, versions ascending within each
@@ -321,6 +327,13 @@ absl::StatusOr<LoadedModel> LoadEngineModel(const ModelVersionPath& where,
   absl::StatusOr<std::shared_ptr<const engine::Model>> model =
       engine::LoadModel(where.path, loaded.load);
   if (!model.ok()) return LoadFailed(where, model.status(), metrics);
+  if (!config.format().empty() && (*model)->info().format != config.format()) {
+    return LoadFailed(where,
+                      absl::InvalidArgumentError(absl::StrCat(
+                          where.path, ": config.pbtxt says format: \"", config.format(),
+                          "\", but the file is a ", (*model)->info().format, " model")),
+                      metrics);
+  }
   if (max_batch_size > 1) {
     if (absl::Status s = CheckBatchable((*model)->info()); !s.ok()) {
       return LoadFailed(
@@ -642,7 +655,8 @@ ModelEntry ModelReload::Run() {
   const uint64_t config_hash = ConfigHash(dir_.path, SignatureFileOf(config_));
   std::vector<int64_t> versions;
   for (const auto& [v, version_dir] : dir_.versions) {
-    on_disk_[v] = ModelVersionPath{dir_.name, v, ModelFileIn(version_dir, config_.model_file())};
+    on_disk_[v] = ModelVersionPath{dir_.name, v,
+                                   ModelFileIn(version_dir, config_.model_file(), config_.format())};
     stamps_[v] = StampOf(on_disk_[v].path, config_hash);
     versions.push_back(v);
   }

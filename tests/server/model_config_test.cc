@@ -66,6 +66,19 @@ TEST(ModelConfigTest, NameMustMatchTheDirectory) {
                     HasSubstr("model directory 'digits'")));
 }
 
+TEST(ModelConfigTest, FormatIsOneTheEngineKnows) {
+  absl::StatusOr<q8serve::v1::ModelConfig> ok =
+      ParseModelConfig("format: \"tflite\"\n", "m/config.pbtxt", "m");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->format(), "tflite");
+  absl::StatusOr<q8serve::v1::ModelConfig> bad =
+      ParseModelConfig("\nformat: \"caffe\"\n", "m/config.pbtxt", "m");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad.status().message(),
+              AllOf(HasSubstr("m/config.pbtxt: line 2, column 1"), HasSubstr("\"caffe\""),
+                    HasSubstr("onnx, tflite, graphdef")));
+}
+
 TEST(ModelConfigTest, FileNamesCannotLeaveTheModelDirectory) {
   for (const char* text : {"model_file: \"../other/model.onnx\"", "signature_file: \"..\"",
                            "model_file: \"1/model.onnx\""}) {

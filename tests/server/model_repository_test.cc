@@ -10,6 +10,7 @@ namespace q8::server {
 namespace {
 
 using testing::DigitsModel;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using testing::TempDir;
 
@@ -93,6 +94,37 @@ TEST(ModelRepositoryTest, AFailedVersionIsRecordedButNeverServes) {
               HasSubstr("q8serve_model_state{model=\"digits\",state=\"loading\",version=\"1\"} 0"));
   EXPECT_THAT(text,
               HasSubstr("q8serve_model_load_duration_seconds{model=\"digits\",version=\"1\"}"));
+}
+
+// config.pbtxt's format: only that format's file names are probed, and a file of another
+// format fails its version's load saying both.
+TEST(ModelRepositoryTest, TheConfigsFormatPicksAndChecksTheFile) {
+  TempDir dir;
+  dir.Copy(DigitsModel(), "digits/1/model.onnx");
+  dir.Write("digits/config.pbtxt", "format: \"onnx\"\n");
+  dir.Copy(DigitsModel(), "probed/1/model.onnx");
+  dir.Write("probed/config.pbtxt", "format: \"tflite\"\n");  // looks for model.tflite only
+  dir.Copy(DigitsModel(), "named/1/model.onnx");
+  dir.Write("named/config.pbtxt", "model_file: \"model.onnx\" format: \"graphdef\"\n");
+  Metrics metrics;
+  absl::StatusOr<std::unique_ptr<ModelRepository>> repo =
+      ModelRepository::Create({.root = dir.path(), .load = {}}, &metrics);
+  ASSERT_TRUE(repo.ok()) << repo.status();
+  std::shared_ptr<const ServingMap> map = (*repo)->Snapshot();
+  EXPECT_TRUE(map->Find("digits", std::nullopt).ok());
+
+  const ModelEntry* probed = map->FindModel("probed");
+  ASSERT_NE(probed, nullptr);
+  EXPECT_EQ(probed->versions.at(1).state, VersionState::kFailed);
+  EXPECT_THAT(probed->versions.at(1).error.message(), HasSubstr("probed/1/model.tflite"));
+
+  const ModelEntry* named = map->FindModel("named");
+  ASSERT_NE(named, nullptr);
+  EXPECT_EQ(named->versions.at(1).state, VersionState::kFailed);
+  EXPECT_THAT(named->versions.at(1).error.message(),
+              AllOf(HasSubstr("named/1/model.onnx"),
+                    HasSubstr("config.pbtxt says format: \"graphdef\", but the file is a onnx "
+                              "model")));
 }
 
 TEST(ModelRepositoryTest, DefaultSignatureBindsGraphNames) {
