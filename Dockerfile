@@ -30,9 +30,11 @@ ARG JOBS=2
 # models, ~50 MB nobody on the team wrote), which is outside the build context and is not
 # copied in: CI already runs every test on the host (deploy/setup.sh test) right before this
 # build. Here we run the tests that need nothing but the repository, and that exercise what
-# the image ships: the client's unit tests, the server's codec / repository / predict-core /
-# API tests, and the end-to-end test that starts this very q8serve binary on deploy/models
-# and calls it over gRPC (both APIs, health, metrics, SIGTERM drain → exit 0).
+# the image ships: the client's unit tests, the server's codec / predict-core / batcher /
+# operations tests, and the end-to-end tests that start this very q8serve binary on
+# deploy/models and call it over gRPC: both APIs, health, metrics, batching, reloads and
+# version swaps under load, 64 concurrent clients, q8c bench, limits and logs, SIGTERM
+# drain → exit 0.
 # --build-arg Q8_TESTS=OFF skips them (faster local rebuilds).
 ARG Q8_TESTS=ON
 RUN set -e; \
@@ -42,13 +44,15 @@ RUN set -e; \
              q8_client_tensor_text_test q8_client_graph_listing_test \
              q8_client_signature_listing_test q8_client_q8serve_json_test q8_client_args_test \
              q8_client_repository_listing_test q8_client_arrival_schedule_test \
-             server_codec_test server_core_test server_batcher_test server_e2e_test"; \
+             server_codec_test server_core_test server_batcher_test server_operations_test \
+             server_e2e_test reload_e2e_test batching_e2e_test shutdown_e2e_test \
+             operations_e2e_test load_e2e_test"; \
     fi; \
     cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DQ8_BUILD_TESTS="$Q8_TESTS"; \
     cmake --build build -j"$JOBS" --target q8serve q8c $tests; \
     if [ "$Q8_TESTS" = ON ]; then \
       ctest --test-dir build --output-on-failure -j"$JOBS" \
-            -R '^(q8_client_.*|server_codec_test|server_core_test|server_batcher_test|server_e2e_test)$'; \
+            -R '^(q8_client_.*|server_(codec|core|batcher|operations|e2e)_test|(reload|batching|shutdown|operations|load)_e2e_test)$'; \
     fi; \
     strip build/server/q8serve build/client/q8c
 
