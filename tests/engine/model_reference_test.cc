@@ -4,7 +4,10 @@
 // that plans for several batch sizes and concurrent runs give the same numbers.
 #include <gtest/gtest.h>
 
+#include <omp.h>
+
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <thread>
@@ -244,6 +247,34 @@ TEST_F(DigitsModelTest, ConcurrentRunsWithOwnContextsAgree) {
   }
   for (auto& th : threads) th.join();
   for (int t = 0; t < 4; ++t) EXPECT_EQ(mismatches[t], 0) << "thread " << t;
+}
+
+// LoadOptions::threads is the OpenMP team size of the model's runs: each Run sets it in the
+// calling thread before any parallel work, whatever that thread had (so a server worker
+// running models of different settings gets each one's). 0: every core.
+TEST(ThreadCountTest, EachRunUsesItsModelsThreadCount) {
+  std::map<int, std::shared_ptr<const Model>> models;
+  for (int threads : {1, 2, 0}) {
+    LoadOptions options;
+    options.threads = threads;
+    auto m = LoadModel(RequireFile(q8::testing::DigitsModelPath()), options);
+    ASSERT_TRUE(m.ok()) << m.status();
+    models[threads] = *m;
+  }
+  const Tensor input = ReadFloatNpy(q8::testing::DigitsExamplesDir() + "/batch4.npy");
+  std::map<int, int> seen;
+  std::thread worker([&] {
+    for (int threads : {1, 2, 0, 1}) {
+      omp_set_num_threads(7);  // what the thread had before: must not be what runs
+      RunOne(*models[threads], input);
+      seen[threads] = omp_get_max_threads();
+    }
+  });
+  worker.join();
+  EXPECT_EQ(seen[1], 1);
+  EXPECT_EQ(seen[2], 2);
+  EXPECT_EQ(seen[0], std::getenv("OMP_NUM_THREADS") ? std::atoi(std::getenv("OMP_NUM_THREADS"))
+                                                    : omp_get_num_procs());
 }
 
 }  // namespace
