@@ -22,19 +22,6 @@ bool IsScalar(const ir::Graph& g, const std::string& value, float want) {
          std::abs(t->data_as<float>()[0] - want) <= 1e-5f * std::abs(want);
 }
 
-// The input of binary node n that is not `value`, or "".
-std::string OtherInput(const ir::Node& n, const std::string& value) {
-  if (n.Input(0) == value) return n.Input(1);
-  if (n.Input(1) == value) return n.Input(0);
-  return "";
-}
-
-// Sole consumer of `value` when it is the ONNX op `op`; -1 otherwise.
-int SoleConsumerOp(const ir::Graph& g, const std::string& value, const char* op) {
-  const int c = SoleConsumer(g, value);
-  return c >= 0 && IsOnnxOp(g.nodes[c], op) ? c : -1;
-}
-
 std::optional<ir::Node> TryFuseGelu(const ir::Graph& g, int erf, std::vector<bool>& erase) {
   const ir::Node& e = g.nodes[erf];
   const int scale = g.ProducerOf(e.Input(0));

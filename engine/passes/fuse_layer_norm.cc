@@ -22,18 +22,6 @@
 namespace q8::engine::passes {
 namespace {
 
-// The input of binary node n that is not `value`, or "".
-std::string OtherInput(const ir::Node& n, const std::string& value) {
-  if (n.Input(0) == value) return n.Input(1);
-  if (n.Input(1) == value) return n.Input(0);
-  return "";
-}
-
-int SoleConsumerOp(const ir::Graph& g, const std::string& value, const char* op) {
-  const int c = SoleConsumer(g, value);
-  return c >= 0 && IsOnnxOp(g.nodes[c], op) ? c : -1;
-}
-
 std::optional<float> FloatScalar(const ir::Graph& g, const std::string& value) {
   const Tensor* t = g.FindConstant(value);
   if (t == nullptr || t->dtype() != DType::kFloat32 || t->num_elements() != 1) return std::nullopt;

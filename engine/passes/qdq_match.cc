@@ -78,6 +78,17 @@ int SoleConsumer(const ir::Graph& g, const std::string& value) {
   return consumers.size() == 1 ? consumers[0] : -1;
 }
 
+int SoleConsumerOp(const ir::Graph& g, const std::string& value, const char* op) {
+  const int c = SoleConsumer(g, value);
+  return c >= 0 && IsOnnxOp(g.nodes[c], op) ? c : -1;
+}
+
+std::string OtherInput(const ir::Node& n, const std::string& value) {
+  if (n.Input(0) == value) return n.Input(1);
+  if (n.Input(1) == value) return n.Input(0);
+  return "";
+}
+
 std::optional<std::string> FoldBiasToFloat(ir::Graph& g, const std::string& value) {
   if (const Tensor* bf = g.FindConstant(value); bf && bf->dtype() == DType::kFloat32) {
     return value;

@@ -41,6 +41,12 @@ bool AllZero(const Tensor* t);
 // The single consumer of `value` when it has exactly one and is not a graph output; -1 else.
 int SoleConsumer(const ir::Graph& g, const std::string& value);
 
+// SoleConsumer when that consumer is the ONNX op `op`; -1 otherwise.
+int SoleConsumerOp(const ir::Graph& g, const std::string& value, const char* op);
+
+// The input of binary node n that is not `value`, or "" when n does not read `value`.
+std::string OtherInput(const ir::Node& n, const std::string& value);
+
 // The bias input of a fused op as a float constant: a float constant as is, or an int32
 // constant behind a DequantizeLinear, evaluated here once, b = (b_q - b_zp) · b_scale, into a
 // new constant "<value>:folded". nullopt when `value` is neither.

@@ -15,15 +15,20 @@ namespace q8::engine::quant {
 // ONNX QuantizeLinear: y = saturate(round_half_to_even(x / scale) + zero_point).
 // std::nearbyint rounds half to even under the default FP environment, which the engine
 // never changes. NaN maps to zero_point clamped (ONNX leaves it undefined).
+// saturate(r + zero_point) for an already rounded r; NaN → zero_point.
 template <typename Q>
-inline Q Quantize(float x, float scale, int32_t zero_point) {
-  float r = std::nearbyint(x / scale);
+inline Q SaturateWithZeroPoint(float r, int32_t zero_point) {
   if (std::isnan(r)) r = 0.0f;
   float v = r + static_cast<float>(zero_point);
   constexpr float lo = static_cast<float>(std::numeric_limits<Q>::min());
   constexpr float hi = static_cast<float>(std::numeric_limits<Q>::max());
   v = v < lo ? lo : (v > hi ? hi : v);
   return static_cast<Q>(v);
+}
+
+template <typename Q>
+inline Q Quantize(float x, float scale, int32_t zero_point) {
+  return SaturateWithZeroPoint<Q>(std::nearbyint(x / scale), zero_point);
 }
 
 // TFLite's float → int8 QUANTIZE as its reference interpreter runs it (XNNPACK's convert):
@@ -33,13 +38,7 @@ inline Q Quantize(float x, float scale, int32_t zero_point) {
 // per 10^4 inputs); a deep network amplifies a one-unit input difference.
 template <typename Q>
 inline Q QuantizeByReciprocal(float x, float inv_scale, int32_t zero_point) {
-  float r = std::nearbyint(x * inv_scale);
-  if (std::isnan(r)) r = 0.0f;
-  float v = r + static_cast<float>(zero_point);
-  constexpr float lo = static_cast<float>(std::numeric_limits<Q>::min());
-  constexpr float hi = static_cast<float>(std::numeric_limits<Q>::max());
-  v = v < lo ? lo : (v > hi ? hi : v);
-  return static_cast<Q>(v);
+  return SaturateWithZeroPoint<Q>(std::nearbyint(x * inv_scale), zero_point);
 }
 
 // ONNX DequantizeLinear: y = (x - zero_point) * scale.

@@ -24,6 +24,7 @@ using q8::testing::kLogitTolerance;
 using q8::testing::MaxAbs;
 using q8::testing::MaxAbsDiff;
 using q8::testing::ReadFloatNpy;
+using q8::testing::ReadNpy;
 using q8::testing::RequireFile;
 using q8::testing::RunOne;
 
@@ -104,21 +105,6 @@ struct OrtOpCase {
 
 void PrintTo(const OrtOpCase& c, std::ostream* os) { *os << c.model; }
 
-engine::Tensor ReadAnyNpy(const std::string& path) {
-  auto host = q8::client::ReadNpyFile(RequireFile(path));
-  EXPECT_TRUE(host.ok()) << host.status();
-  if (!host.ok()) return Tensor();
-  DType dtype = DType::kUnknown;
-  if (host->dtype == "float32") dtype = DType::kFloat32;
-  if (host->dtype == "int8") dtype = DType::kInt8;
-  if (host->dtype == "uint8") dtype = DType::kUint8;
-  EXPECT_NE(dtype, DType::kUnknown) << path << ": " << host->dtype;
-  Tensor t(dtype, host->shape);
-  EXPECT_EQ(t.byte_size(), host->data.size()) << path;
-  std::memcpy(t.data(), host->data.data(), std::min(t.byte_size(), host->data.size()));
-  return t;
-}
-
 double ElementAt(const Tensor& t, int64_t i) {
   switch (t.dtype()) {
     case DType::kFloat32: return t.data_as<float>()[i];
@@ -140,7 +126,7 @@ TEST_P(OrtOpModelTest, MatchesOnnxruntime) {
   std::vector<Tensor> inputs;
   std::vector<TensorView> views;
   for (const auto& in : info.inputs) {
-    inputs.push_back(ReadAnyNpy(dir + c.model + "/" + in.name + ".npy"));
+    inputs.push_back(ReadNpy(dir + c.model + "/" + in.name + ".npy"));
   }
   for (const Tensor& t : inputs) views.push_back({t.dtype(), t.shape(), t.data()});
   RunContext ctx;
@@ -149,7 +135,7 @@ TEST_P(OrtOpModelTest, MatchesOnnxruntime) {
   ASSERT_EQ(out->size(), info.outputs.size());
   for (size_t o = 0; o < out->size(); ++o) {
     const std::string& name = info.outputs[o].name;
-    const Tensor want = ReadAnyNpy(dir + c.model + "/" + name + ".out.npy");
+    const Tensor want = ReadNpy(dir + c.model + "/" + name + ".out.npy");
     const Tensor& got = (*out)[o];
     ASSERT_EQ(got.dtype(), want.dtype()) << name;
     ASSERT_EQ(got.shape(), want.shape()) << name;

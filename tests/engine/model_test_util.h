@@ -29,6 +29,22 @@ inline engine::Tensor ReadFloatNpy(const std::string& path) {
   return t;
 }
 
+// A float32, int8 or uint8 .npy as an engine tensor.
+inline engine::Tensor ReadNpy(const std::string& path) {
+  auto host = q8::client::ReadNpyFile(RequireFile(path));
+  EXPECT_TRUE(host.ok()) << host.status();
+  if (!host.ok()) return engine::Tensor();
+  engine::DType dtype = engine::DType::kUnknown;
+  if (host->dtype == "float32") dtype = engine::DType::kFloat32;
+  if (host->dtype == "int8") dtype = engine::DType::kInt8;
+  if (host->dtype == "uint8") dtype = engine::DType::kUint8;
+  EXPECT_NE(dtype, engine::DType::kUnknown) << path << ": " << host->dtype;
+  engine::Tensor t(dtype, host->shape);
+  EXPECT_EQ(t.byte_size(), host->data.size()) << path;
+  std::memcpy(t.data(), host->data.data(), std::min(t.byte_size(), host->data.size()));
+  return t;
+}
+
 inline engine::TensorView ViewOf(const engine::Tensor& t) {
   return engine::TensorView{t.dtype(), t.shape(), t.data()};
 }

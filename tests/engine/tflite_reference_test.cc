@@ -16,6 +16,7 @@
 #include "client/npy.h"
 #include "engine/engine.h"
 #include "tests/common/test_env.h"
+#include "tests/engine/model_test_util.h"
 
 namespace q8::engine {
 namespace {
@@ -26,22 +27,8 @@ std::string ModelPath(const std::string& name) {
   return RequireFile(q8::testing::SharedDir() + "/testdata/models/tflite/" + name + ".tflite");
 }
 
-Tensor ReadNpy(const std::string& path) {
-  auto host = q8::client::ReadNpyFile(RequireFile(path));
-  EXPECT_TRUE(host.ok()) << host.status();
-  if (!host.ok()) return Tensor();
-  DType dtype = DType::kUnknown;
-  if (host->dtype == "float32") dtype = DType::kFloat32;
-  if (host->dtype == "int8") dtype = DType::kInt8;
-  if (host->dtype == "uint8") dtype = DType::kUint8;
-  EXPECT_NE(dtype, DType::kUnknown) << path << ": " << host->dtype;
-  Tensor t(dtype, host->shape);
-  EXPECT_EQ(t.byte_size(), host->data.size());
-  std::memcpy(t.data(), host->data.data(), std::min(t.byte_size(), host->data.size()));
-  return t;
-}
-
-TensorView ViewOf(const Tensor& t) { return TensorView{t.dtype(), t.shape(), t.data()}; }
+using q8::testing::ReadNpy;
+using q8::testing::ViewOf;
 
 struct TfliteCase {
   const char* model;
