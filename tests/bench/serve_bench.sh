@@ -2,7 +2,7 @@
 # The served numbers: q8serve on the bench models, over TF Serving Predict on 127.0.0.1,
 # measured with `q8c bench`, beside the engine alone (`q8run`) on the same model and batch.
 #
-#   tests/bench/serve_bench.sh [MODEL ...]   (default: the five QDQ bench models)
+#   tests/bench/serve_bench.sh [MODEL ...]   (default: the eight bench models)
 #
 # Per model it prints three rows:
 #   latency    — one client, batch-1 requests, closed loop: server p50 vs q8run p50 at batch 1
@@ -18,7 +18,8 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 shared=${Q8_SHARED_DIR:-$repo/../shared}
 build=${BUILD_DIR:-$repo/build}
 models=("$@")
-[ ${#models[@]} -gt 0 ] || models=(mlp_qdq cnn_qdq resnet_block_qdq mobilenet_qdq bert_layer_qdq)
+[ ${#models[@]} -gt 0 ] || models=(mlp_qdq cnn_qdq resnet_block_qdq mobilenet_qdq bert_layer_qdq
+                                   mlp_qop resnet_block_qop mlp_dynamic)
 concurrency=${CONCURRENCY:-16}
 seconds=${DURATION:-5}
 max_batch=${MAX_BATCH:-8}
