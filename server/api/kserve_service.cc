@@ -9,8 +9,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "server/api/deadline.h"
 #include "server/api/grpc_status.h"
+#include "server/api/inference_call.h"
 #include "server/api/kserve_tensor_codec.h"
 
 namespace q8::server {
@@ -174,33 +174,13 @@ grpc::ServerUnaryReactor* KServeService::ModelMetadata(
 grpc::ServerUnaryReactor* KServeService::ModelInfer(grpc::CallbackServerContext* context,
                                                     const inference::ModelInferRequest* request,
                                                     inference::ModelInferResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  // Set on the context before anything can finish the call: the id goes out in the
-  // initial metadata, which gRPC sends with Finish, from whichever thread calls it.
-  std::string request_id = request_ids_.Assign(context);
-  InferenceRequest inference;
-  const grpc::Status decoded = GuardedCall([&] { return Decode(*request, &inference); });
-  if (!decoded.ok()) {
-    LogFailedRequest(request_id, Api::kKServe, request->model_name(), decoded);
-    reactor->Finish(decoded);
-    return reactor;
-  }
-  inference.deadline = DeadlineOf(*context);
-  // `request` and `response` stay valid until Finish; the answer may come on this thread
-  // (a request rejected before queueing) or on a worker of the model. It captures what it
-  // needs by value, not the service: Finish is its last act, and once a call has
-  // finished the server may be shutting down under the worker.
-  core_->PredictAsync(std::move(inference), [reactor, request, response, limit = max_message_bytes_,
-                                             request_id = std::move(request_id)](
-                                                absl::StatusOr<InferenceResponse> result) {
-    const grpc::Status status =
-        GuardedCall([&] { return EncodeInfer(result, request->id(), limit, response); });
-    if (!status.ok()) {
-      LogFailedRequest(request_id, Api::kKServe, request->model_name(), status);
-    }
-    reactor->Finish(status);
-  });
-  return reactor;
+  return ServeInferenceCall(
+      context, *core_, request_ids_, Api::kKServe, request->model_name(),
+      [this, request](InferenceRequest* inference) { return Decode(*request, inference); },
+      [request, response, limit = max_message_bytes_](
+          const absl::StatusOr<InferenceResponse>& result) {
+        return EncodeInfer(result, request->id(), limit, response);
+      });
 }
 
 absl::Status KServeService::DoModelReady(const inference::ModelReadyRequest& request,

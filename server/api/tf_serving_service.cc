@@ -7,8 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "server/api/deadline.h"
 #include "server/api/grpc_status.h"
+#include "server/api/inference_call.h"
 #include "server/api/tf_tensor_codec.h"
 #include "tensorflow/core/protobuf/meta_graph.pb.h"
 #include "tensorflow_serving/apis/get_model_metadata.pb.h"
@@ -86,32 +86,12 @@ absl::Status EncodePredict(const absl::StatusOr<InferenceResponse>& result,
 grpc::ServerUnaryReactor* TfServingService::Predict(
     grpc::CallbackServerContext* context, const tensorflow::serving::PredictRequest* request,
     tensorflow::serving::PredictResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  // Set on the context before anything can finish the call: the id goes out in the
-  // initial metadata, which gRPC sends with Finish, from whichever thread calls it.
-  std::string request_id = request_ids_.Assign(context);
-  InferenceRequest inference;
-  const grpc::Status decoded = GuardedCall([&] { return Decode(*request, &inference); });
-  if (!decoded.ok()) {
-    LogFailedRequest(request_id, Api::kTfServing, request->model_spec().name(), decoded);
-    reactor->Finish(decoded);
-    return reactor;
-  }
-  inference.deadline = DeadlineOf(*context);
-  // The reactor, `request` and `response` stay valid until Finish; the answer may come on
-  // this thread (a request rejected before queueing) or on a worker of the model. It
-  // captures what it needs by value, not the service: Finish is its last act, and once a
-  // call has finished the server may be shutting down under the worker.
-  core_->PredictAsync(std::move(inference), [reactor, request, response, limit = max_message_bytes_,
-                                             request_id = std::move(request_id)](
-                                                absl::StatusOr<InferenceResponse> result) {
-    const grpc::Status status = GuardedCall([&] { return EncodePredict(result, limit, response); });
-    if (!status.ok()) {
-      LogFailedRequest(request_id, Api::kTfServing, request->model_spec().name(), status);
-    }
-    reactor->Finish(status);
-  });
-  return reactor;
+  return ServeInferenceCall(
+      context, *core_, request_ids_, Api::kTfServing, request->model_spec().name(),
+      [this, request](InferenceRequest* inference) { return Decode(*request, inference); },
+      [response, limit = max_message_bytes_](const absl::StatusOr<InferenceResponse>& result) {
+        return EncodePredict(result, limit, response);
+      });
 }
 
 grpc::ServerUnaryReactor* TfServingService::GetModelMetadata(
