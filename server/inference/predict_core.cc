@@ -1,8 +1,6 @@
 #include "server/inference/predict_core.h"
 
 #include <chrono>
-#include <exception>
-#include <new>
 #include <set>
 #include <utility>
 #include <vector>
@@ -11,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
 #include "server/inference/batcher.h"
+#include "server/inference/guarded.h"
 
 namespace q8::server {
 namespace {
@@ -170,19 +169,6 @@ absl::StatusOr<InferenceResponse> NameOutputs(const Servable& servable, const Pr
   return response;
 }
 
-// Exceptions stop here, as a Status: this code runs on request and worker threads with
-// nothing above it to catch them.
-template <typename F>
-auto Guarded(F&& f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const std::bad_alloc&) {
-    return absl::ResourceExhaustedError("out of memory while handling the request");
-  } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat("unexpected error: ", e.what()));
-  }
-}
-
 }  // namespace
 
 void PredictCore::PredictAsync(InferenceRequest request, PredictDone done) const {
@@ -234,7 +220,7 @@ void PredictCore::PredictOn(std::shared_ptr<const Servable> servable, InferenceR
   }
   Batcher* batcher = servable->batcher.get();
   auto task = std::make_unique<BatchTask>();
-  task->inputs = prepared->views;
+  task->inputs = std::move(prepared->views);  // the task keeps what they point into
   task->deadline = request.deadline;
   // The task owns everything its input views point into (the decoded request and the
   // quantized copies) and the servable, so a queued request survives a reload and runs
