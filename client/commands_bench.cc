@@ -70,25 +70,14 @@ struct Results {
   }
 };
 
-// A channel of its own per worker: gRPC shares one connection between
-// channels with equal arguments unless each keeps a local subchannel pool,
-// and a balancer should see N clients, not one.
-std::shared_ptr<grpc::Channel> WorkerChannel(const std::string& target) {
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(-1);
-  args.SetMaxSendMessageSize(-1);
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, kReconnectBackoffMs);
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
-}
-
-// `count` worker channels, each connected before the run starts (ConnectChannel says
-// why), so neither connection set-up nor a failed first attempt is part of what is timed.
+// `count` worker channels, each with its own connection (a balancer should see N clients,
+// not one) and connected before the run starts (ConnectChannel says why), so neither
+// connection set-up nor a failed first attempt is part of what is timed.
 absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> ConnectWorkerChannels(
     const std::string& target, int64_t count, int64_t timeout_ms) {
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   for (int64_t c = 0; c < count; ++c) {
-    channels.push_back(WorkerChannel(target));
+    channels.push_back(MakeChannel(target, /*own_connection=*/true));
     if (auto s = ConnectChannel(*channels.back(), target, timeout_ms); !s.ok()) return s;
   }
   return channels;
@@ -162,7 +151,6 @@ struct OpenLoopOptions {
   double qps = 0;
   ArrivalSchedule::Kind arrival = ArrivalSchedule::Kind::kFixed;
   uint64_t seed = 1;
-  int64_t connections = 8;
   int64_t max_in_flight = 1000;
   int64_t requests = 0;    // calls to schedule (count mode)
   int64_t duration_s = 0;  // or: schedule calls for this long
@@ -298,7 +286,6 @@ int RunBench(const Args& args) {
     if (*max_in_flight < 1) return UsageError("--max-in-flight must be positive");
     open_options.arrival = *arrival;
     open_options.seed = static_cast<uint64_t>(*seed);
-    open_options.connections = *concurrency;
     open_options.max_in_flight = *max_in_flight;
     open_options.requests = *requests;
     open_options.duration_s = *duration_s;

@@ -20,7 +20,9 @@ inline constexpr int kExitUsage = 2;    // bad flags or unreadable input
 
 // Plaintext channel with no message-size cap on receive: outputs of real
 // models easily exceed gRPC's 4 MiB default, and a CLI has no reason to cap.
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target);
+// own_connection: a local subchannel pool, so that this channel has its own HTTP/2
+// connection (gRPC otherwise shares one between channels with equal arguments).
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target, bool own_connection = false);
 
 // Connects `channel` to `target` now, waiting at most `timeout_ms`; UNAVAILABLE naming the
 // target and the channel's state if it is not connected by then. gRPC connects lazily, on
