@@ -310,9 +310,6 @@ struct LoadedModel {
 absl::StatusOr<LoadedModel> LoadEngineModel(const ModelVersionPath& where,
                                             const ModelConfig& config,
                                             const engine::LoadOptions& options, Metrics* metrics) {
-  if (metrics != nullptr) {
-    metrics->SetModelState(where.model, where.version, VersionState::kLoading);
-  }
   LoadedModel loaded;
   loaded.start = std::chrono::steady_clock::now();
   loaded.load = options;
@@ -412,16 +409,6 @@ absl::StatusOr<std::shared_ptr<const Servable>> MakeServable(const ModelVersionP
 }
 
 }  // namespace
-
-absl::StatusOr<std::shared_ptr<const Servable>> LoadServable(const ModelVersionPath& where,
-                                                             const ModelConfig& config,
-                                                             const engine::LoadOptions& options,
-                                                             int default_workers, Metrics* metrics,
-                                                             const PreviousSignatures* previous) {
-  absl::StatusOr<LoadedModel> loaded = LoadEngineModel(where, config, options, metrics);
-  if (!loaded.ok()) return loaded.status();
-  return MakeServable(where, config, *std::move(loaded), default_workers, metrics, previous);
-}
 
 // The reload of one model directory against its entry in the current map (`old`, null for
 // a new model): a small object so the steps can share what they learned about the disk.

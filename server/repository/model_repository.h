@@ -85,19 +85,6 @@ struct ModelVersionPath {
 // vanishing.
 absl::StatusOr<std::vector<ModelVersionPath>> ScanRepository(const std::string& root);
 
-// Loads one version: engine::LoadModel, then its signatures (signature_builder.h, with
-// the config's signature file), with `previous` (may be null) the version whose logical
-// names carry over, then starts its request queue and workers (batcher.h) as the
-// config's batching and instances say; `default_workers` (0 = fit the cores) applies
-// when instances.workers is 0. A batching config on a model without a run-time batch
-// dimension fails the load (FAILED_PRECONDITION). `metrics` may be null. Logs the load
-// (file, time, tensors, bindings, queue) or the failure. The Servable's deleter logs its
-// unload.
-absl::StatusOr<std::shared_ptr<const Servable>> LoadServable(
-    const ModelVersionPath& where, const q8serve::v1::ModelConfig& config,
-    const engine::LoadOptions& options, int default_workers, Metrics* metrics,
-    const PreviousSignatures* previous = nullptr);
-
 // What one reload changed about one version.
 enum class ChangeKind {
   kLoaded,    // now serving
