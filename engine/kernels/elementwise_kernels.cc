@@ -65,21 +65,6 @@ class ReluKernel final : public Kernel {
   bool accepts_channels_last() const override { return true; }
 };
 
-// numpy broadcasting of two shapes; error if incompatible.
-absl::StatusOr<Shape> BroadcastShape(const Shape& a, const Shape& b) {
-  Shape out(std::max(a.size(), b.size()));
-  for (size_t i = 0; i < out.size(); ++i) {
-    const int64_t da = i < out.size() - a.size() ? 1 : a[i - (out.size() - a.size())];
-    const int64_t db = i < out.size() - b.size() ? 1 : b[i - (out.size() - b.size())];
-    if (da != db && da != 1 && db != 1) {
-      return absl::InvalidArgumentError(absl::StrCat("shapes ", ShapeToString(a), " and ",
-                                                     ShapeToString(b), " do not broadcast"));
-    }
-    out[i] = std::max(da, db);
-  }
-  return out;
-}
-
 // Element strides of `s` broadcast to `out` (0 where s has size 1 or is missing).
 std::vector<int64_t> BroadcastStrides(const Shape& s, const Shape& out) {
   std::vector<int64_t> strides(out.size(), 0);

@@ -34,6 +34,20 @@ absl::StatusOr<MatMulDims> InferMatMulDims(const Shape& a, const Shape& b) {
   return d;
 }
 
+absl::StatusOr<Shape> BroadcastShape(const Shape& a, const Shape& b) {
+  Shape out(std::max(a.size(), b.size()));
+  for (size_t i = 0; i < out.size(); ++i) {
+    const int64_t da = i < out.size() - a.size() ? 1 : a[i - (out.size() - a.size())];
+    const int64_t db = i < out.size() - b.size() ? 1 : b[i - (out.size() - b.size())];
+    if (da != db && da != 1 && db != 1) {
+      return absl::InvalidArgumentError(absl::StrCat("shapes ", ShapeToString(a), " and ",
+                                                     ShapeToString(b), " do not broadcast"));
+    }
+    out[i] = std::max(da, db);
+  }
+  return out;
+}
+
 absl::StatusOr<int> NormalizeAxis(int64_t axis, size_t rank) {
   const int64_t r = static_cast<int64_t>(rank);
   if (axis < -r || axis >= r) {

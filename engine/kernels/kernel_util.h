@@ -20,6 +20,9 @@ struct MatMulDims {
 };
 absl::StatusOr<MatMulDims> InferMatMulDims(const Shape& a, const Shape& b);
 
+// numpy broadcasting of two shapes; INVALID_ARGUMENT if they do not broadcast.
+absl::StatusOr<Shape> BroadcastShape(const Shape& a, const Shape& b);
+
 // Normalises a possibly negative axis against rank; error if out of range.
 absl::StatusOr<int> NormalizeAxis(int64_t axis, size_t rank);
 

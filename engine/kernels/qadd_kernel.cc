@@ -36,24 +36,6 @@ struct QAddParams {
   bool relu = false;
 };
 
-// True when `from` broadcasts to `to` under numpy's rules with `to` unchanged: from's dims,
-// aligned at the right, are each 1 or to's.
-bool BroadcastsTo(const Shape& from, const Shape& to) {
-  if (from.size() > to.size()) return false;
-  for (size_t i = 0; i < from.size(); ++i) {
-    const int64_t f = from[from.size() - 1 - i], t = to[to.size() - 1 - i];
-    if (f != t && f != 1) return false;
-  }
-  return true;
-}
-
-// `shape` with leading 1s up to `rank` (oneDNN's binary wants operands of one rank).
-Shape PadRank(const Shape& shape, size_t rank) {
-  Shape padded(rank - shape.size(), 1);
-  padded.insert(padded.end(), shape.begin(), shape.end());
-  return padded;
-}
-
 // a_ and b_ prepare the node's inputs 0 and 1; `swap`: input 1 is oneDNN's source 0.
 class QAddStep final : public Step {
  public:
@@ -103,21 +85,25 @@ class QAddKernel final : public Kernel {
     if (in[0].shape.empty() || in[1].shape.empty()) {
       return absl::UnimplementedError("int8 add of a scalar (rank 0) operand");
     }
-    // Which operand is the full-shape one (oneDNN's source 0): a, unless b's shape is the
-    // output's and a broadcasts into it.
-    const bool swap = !BroadcastsTo(in[1].shape, in[0].shape);
-    if (swap && !BroadcastsTo(in[0].shape, in[1].shape)) {
+    auto out = BroadcastShape(in[0].shape, in[1].shape);
+    if (!out.ok()) return out.status();
+    // oneDNN broadcasts its second source only: the full-shape operand goes first.
+    const bool swap = in[0].shape != *out;
+    const ValueDesc& full = swap ? in[1] : in[0];
+    const ValueDesc& part = swap ? in[0] : in[1];
+    if (full.shape != *out) {
       return absl::UnimplementedError(absl::StrCat(
           "int8 add of shapes ", ShapeToString(in[0].shape), " and ", ShapeToString(in[1].shape),
           " (one must broadcast to the other)"));
     }
-    const ValueDesc& full = swap ? in[1] : in[0];
-    const ValueDesc& part = swap ? in[0] : in[1];
+    // Leading 1s: oneDNN's binary wants operands of one rank.
+    Shape part_shape(out->size() - part.shape.size(), 1);
+    part_shape.insert(part_shape.end(), part.shape.begin(), part.shape.end());
     // The output (and both operands) take the channels-last layout if either has it.
     const Layout layout = in[0].layout == Layout::kChannelsLast || in[1].layout == Layout::kChannelsLast
                               ? Layout::kChannelsLast : Layout::kPlain;
     const memory::desc a = MemoryDesc(ValueDesc{full.dtype, full.shape, layout});
-    const memory::desc b = MemoryDesc(ValueDesc{part.dtype, PadRank(part.shape, full.shape.size()), layout});
+    const memory::desc b = MemoryDesc(ValueDesc{part.dtype, part_shape, layout});
     const ValueDesc y{p_.out_dtype, full.shape, layout};
     dnnl::primitive_attr attr = UserScratchpadAttr();
     attr.set_scales(DNNL_ARG_SRC_0, 0, {p_.scale[swap ? 1 : 0]});
@@ -134,7 +120,7 @@ class QAddKernel final : public Kernel {
         attr, CpuEngine());
     PlannedStep planned;
     // Each step input is one of the node's operands in their order: source 0 and 1 follow.
-    const ValueDesc part_view{part.dtype, PadRank(part.shape, full.shape.size()), part.layout};
+    const ValueDesc part_view{part.dtype, part_shape, part.layout};
     planned.step = swap ? std::make_unique<QAddStep>(pd, ChannelsLastInput(part_view, b),
                                                      ChannelsLastInput(full, a), /*swap=*/true)
                         : std::make_unique<QAddStep>(pd, ChannelsLastInput(full, a),
