@@ -38,10 +38,21 @@ int32_t ZeroPoint(const ir::Graph& g, const std::string& name) {
                                     : static_cast<int32_t>(t->data_as<uint8_t>()[0]);
 }
 
+// The storage type a zero point gives its tensor (an omitted one: uint8).
+DType Storage(const ir::Graph& g, const std::string& zero_point) {
+  const Tensor* t = zero_point.empty() ? nullptr : g.FindConstant(zero_point);
+  return t == nullptr ? DType::kUint8 : t->dtype();
+}
+
 // Whether TFLite's kernel takes these parameters (else TFLite runs another kernel, and the
-// engine keeps the float form). inputs: x/a, [b], y (scale, zero point) pairs.
+// engine keeps the float form). inputs: x/a, [b], y (scale, zero point) pairs. The integer
+// kernels take one storage type throughout: a uint8 → int8 QUANTIZE (or a mixed ADD) keeps
+// its float form.
 bool Accepted(const ir::Graph& g, const ir::Node& q) {
   const auto& in = q.inputs;
+  for (size_t zp = 2; zp < in.size(); zp += 3) {
+    if (Storage(g, in[zp]) != Storage(g, in.back())) return false;
+  }
   const quant::tflite::OutputRange any;
   if (q.op_type == "TfliteAdd" || q.op_type == "TfliteMul") {
     const float sa = Scale(g, in[1]), sb = Scale(g, in[4]), sy = Scale(g, in[6]);

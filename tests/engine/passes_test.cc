@@ -200,5 +200,44 @@ TEST(FuseLayerNormTest, BroadcastParametersStayUnfusedAndStillCompute) {
   ExpectRunsAsLayerNorm(m, "ln_broadcast.onnx", 1);
 }
 
+// A TFLite QUANTIZE between storage types (uint8 → int8) has no integer TFLite kernel here:
+// the chain keeps its float form rather than failing the load; int8 → int8 folds.
+TEST(FoldTfliteInt8Test, AQuantizeAcrossStorageTypesKeepsItsFloatForm) {
+  for (DType from : {DType::kUint8, DType::kInt8}) {
+    ir::Graph g;
+    g.inputs = {{"x", from, Shape{1, 4}}};
+    g.outputs = {{"y", DType::kInt8, std::nullopt}};
+    auto scalar = [&](const std::string& name, DType dtype, float value) {
+      Tensor t(dtype, Shape{});
+      if (dtype == DType::kFloat32) t.data_as<float>()[0] = value;
+      if (dtype == DType::kInt8) t.data_as<int8_t>()[0] = static_cast<int8_t>(value);
+      if (dtype == DType::kUint8) t.data_as<uint8_t>()[0] = static_cast<uint8_t>(value);
+      g.constants[name] = std::make_shared<const Tensor>(std::move(t));
+    };
+    scalar("s_x", DType::kFloat32, 0.05f);
+    scalar("z_x", from, from == DType::kUint8 ? 128.f : 0.f);
+    scalar("s_y", DType::kFloat32, 0.07f);
+    scalar("z_y", DType::kInt8, 3.f);
+    auto node = [](const char* op, std::vector<std::string> in, std::string out) {
+      ir::Node n;
+      n.name = op;
+      n.op_type = op;
+      n.inputs = std::move(in);
+      n.outputs = {std::move(out)};
+      return n;
+    };
+    ir::Node quantize = node("Identity", {"xf"}, "id");
+    quantize.attrs["quant_arithmetic"] = std::string("tflite");
+    g.nodes = {node("DequantizeLinear", {"x", "s_x", "z_x"}, "xf"), quantize,
+               node("QuantizeLinear", {"id", "s_y", "z_y"}, "y")};
+    ASSERT_TRUE(FoldTfliteInt8(g).ok());
+    const std::vector<std::string> want =
+        from == DType::kInt8
+            ? std::vector<std::string>{"TfliteRequantize"}
+            : std::vector<std::string>{"DequantizeLinear", "Identity", "QuantizeLinear"};
+    EXPECT_EQ(OpTypes(g), want) << DTypeName(from);
+  }
+}
+
 }  // namespace
 }  // namespace q8::engine::passes
