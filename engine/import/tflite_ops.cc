@@ -531,7 +531,11 @@ absl::Status TranslateMean(Translator& tr, const fb::Operator& op) {
   const int x = Translator::Input(op, 0), a = Translator::Input(op, 1),
             y = Translator::Output(op, 0);
   if (auto s = Need(tr, {x, a, y}); !s.ok()) return s;
-  auto axes = tr.ConstInts(a);
+  // An axes tensor of no elements has no buffer data: no axes, which TFLite reads as
+  // "reduce nothing".
+  const bool no_axes = NumElements(tr.tensor(a).shape) == 0;
+  auto axes = no_axes ? absl::StatusOr<std::vector<int64_t>>(std::vector<int64_t>{})
+                      : tr.ConstInts(a);
   if (!axes.ok()) return axes.status();
   const TfTensor& X = tr.tensor(x);
   const int64_t rank = static_cast<int64_t>(X.shape.size());
@@ -557,6 +561,7 @@ absl::Status TranslateMean(Translator& tr, const fb::Operator& op) {
     ir::Node& n = tr.Emit("ReduceMean", {*rx}, {out});
     n.attrs["axes"] = sorted;
     n.attrs["keepdims"] = int64_t{keep_dims ? 1 : 0};
+    n.attrs["noop_with_empty_axes"] = int64_t{1};  // ONNX's empty axes mean all of them
     Translator::MarkTfliteArithmetic(n);
     return tr.FinishOutput(y, out, Act::NONE, false);
   }
