@@ -176,8 +176,7 @@ INSTANTIATE_TEST_SUITE_P(
         TfliteCase{"ops/arith_int8", "seed7", nullptr, nullptr, 1},
         TfliteCase{"ops/arith_int8", "seed8", nullptr, nullptr, 1},
         // MEAN over channels (keep_dims or not), a leading axis, the last two, all four, none,
-        // and
-        // on the input's own parameters (TFLite's stored-value mean, truncating; rounding
+        // and on the input's own parameters (TFLite's stored-value mean, truncating; rounding
         // would be off by one on 40-47 % of that output): bit-exact.
         TfliteCase{"ops/mean_int8", "seed7", nullptr, nullptr, 0},
         TfliteCase{"ops/mean_int8", "seed8", nullptr, nullptr, 0},
