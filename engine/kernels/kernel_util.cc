@@ -48,6 +48,23 @@ absl::StatusOr<Shape> BroadcastShape(const Shape& a, const Shape& b) {
   return out;
 }
 
+absl::StatusOr<Reduction> PlanReduction(const Shape& shape, absl::Span<const int64_t> axes,
+                                        bool keepdims, bool all_when_empty) {
+  Reduction r;
+  r.reduced.assign(shape.size(), axes.empty() && all_when_empty);
+  for (int64_t a : axes) {
+    auto axis = NormalizeAxis(a, shape.size());
+    if (!axis.ok()) return axis.status();
+    r.reduced[*axis] = true;
+  }
+  for (size_t d = 0; d < shape.size(); ++d) {
+    r.kept.push_back(r.reduced[d] ? 1 : shape[d]);
+    if (r.reduced[d]) r.count *= shape[d];
+    if (!r.reduced[d] || keepdims) r.out.push_back(r.kept.back());
+  }
+  return r;
+}
+
 absl::StatusOr<int> NormalizeAxis(int64_t axis, size_t rank) {
   const int64_t r = static_cast<int64_t>(rank);
   if (axis < -r || axis >= r) {

@@ -23,6 +23,18 @@ absl::StatusOr<MatMulDims> InferMatMulDims(const Shape& a, const Shape& b);
 // numpy broadcasting of two shapes; INVALID_ARGUMENT if they do not broadcast.
 absl::StatusOr<Shape> BroadcastShape(const Shape& a, const Shape& b);
 
+// A reduction of `shape` over `axes` (negative ones count from the end): which dims it
+// averages, the shape with those dims as 1 (kept) and as the op returns it (out, without
+// them unless keepdims), and how many elements each output averages. No axes: every dim
+// when all_when_empty (ONNX ReduceMean), none otherwise.
+struct Reduction {
+  std::vector<bool> reduced;
+  Shape kept, out;
+  int64_t count = 1;
+};
+absl::StatusOr<Reduction> PlanReduction(const Shape& shape, absl::Span<const int64_t> axes,
+                                        bool keepdims, bool all_when_empty);
+
 // Normalises a possibly negative axis against rank; error if out of range.
 absl::StatusOr<int> NormalizeAxis(int64_t axis, size_t rank);
 

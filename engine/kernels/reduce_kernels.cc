@@ -37,21 +37,12 @@ class ReduceMeanKernel final : public Kernel {
     if (rank > 6) {
       return absl::UnimplementedError(absl::StrCat("ReduceMean of rank ", rank, " (at most 6)"));
     }
-    std::vector<bool> reduced(rank, axes_.empty() && !noop_with_empty_axes_);
-    for (int64_t a : axes_) {
-      auto axis = NormalizeAxis(a, rank);
-      if (!axis.ok()) return axis.status();
-      reduced[*axis] = true;
-    }
-    Shape kept_shape, out_shape;  // kept: reduced dims as 1; out: as the op returns it
-    for (size_t i = 0; i < rank; ++i) {
-      kept_shape.push_back(reduced[i] ? 1 : x.shape[i]);
-      if (!reduced[i] || keepdims_) out_shape.push_back(kept_shape.back());
-    }
+    auto r = PlanReduction(x.shape, axes_, keepdims_, !noop_with_empty_axes_);
+    if (!r.ok()) return r.status();
     PlannedStep p;
-    p.outputs = {ValueDesc{DType::kFloat32, out_shape}};
+    p.outputs = {ValueDesc{DType::kFloat32, r->out}};
     const int64_t n = NumElements(x.shape);
-    if (n == NumElements(kept_shape)) {
+    if (r->count == 1) {
       // Nothing to average (every reduced dim is 1, or a scalar): a copy. oneDNN refuses
       // a reduction whose source and destination are the same.
       p.step = std::make_unique<FunctionStep>([n](const StepContext& c) {
@@ -60,7 +51,7 @@ class ReduceMeanKernel final : public Kernel {
       return p;
     }
     const memory::desc src = MemoryDesc(x);
-    const memory::desc dst = MemoryDesc(ValueDesc{DType::kFloat32, kept_shape});
+    const memory::desc dst = MemoryDesc(ValueDesc{DType::kFloat32, r->kept});
     dnnl::reduction::primitive_desc pd(
         dnnl::reduction::desc(dnnl::algorithm::reduction_mean, src, dst, 0.f, 0.f),
         UserScratchpadAttr(), CpuEngine());

@@ -441,32 +441,22 @@ class TfliteStoredMeanKernel final : public Kernel {
     if (auto s = CheckDType(in[0], dtype_, "x"); !s.ok()) return s;
     const Shape& x = in[0].shape;
     const size_t rank = x.size();
-    std::vector<bool> reduced(rank, false);
-    for (int64_t a : axes_) {
-      auto axis = NormalizeAxis(a, rank);
-      if (!axis.ok()) return axis.status();
-      reduced[*axis] = true;
-    }
+    auto r = PlanReduction(x, axes_, keepdims_, /*all_when_empty=*/false);
+    if (!r.ok()) return r.status();
     // Output strides per input dim (0 along reduced dims), so input element i adds into
     // output element Σ coord_d · out_stride_d.
-    Shape y_shape;
     std::vector<int64_t> out_stride(rank, 0);
-    int64_t stride = 1, n = 1;
+    int64_t stride = 1;
     for (size_t d = rank; d-- > 0;) {
-      if (reduced[d]) {
-        n *= x[d];
-      } else {
+      if (!r->reduced[d]) {
         out_stride[d] = stride;
         stride *= x[d];
       }
     }
-    for (size_t d = 0; d < rank; ++d) {
-      if (!reduced[d] || keepdims_) y_shape.push_back(reduced[d] ? 1 : x[d]);
-    }
-    const int64_t outputs = stride;
+    const int64_t outputs = stride, n = r->count;
     const DType dtype = dtype_;
     PlannedStep p;
-    p.outputs = {ValueDesc{dtype_, y_shape}};
+    p.outputs = {ValueDesc{dtype_, r->out}};
     p.step = std::make_unique<FunctionStep>([=](const StepContext& c) {
       std::vector<int64_t> sums(static_cast<size_t>(outputs), 0);
       std::vector<int64_t> coord(rank, 0);
