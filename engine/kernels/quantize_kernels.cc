@@ -144,10 +144,12 @@ class QuantizeLinearKernel final : public Kernel {
         if (out == DType::kUint8) {
           const int32_t z = has_zp ? *static_cast<const uint8_t*>(c.inputs[2]) : 0;
           auto* y = static_cast<uint8_t*>(c.outputs[0]);
+#pragma omp parallel for if (n > 65536)
           for (int64_t i = 0; i < n; ++i) y[i] = quant::QuantizeByReciprocal<uint8_t>(xs[i], inv, z);
         } else {
           const int32_t z = has_zp ? *static_cast<const int8_t*>(c.inputs[2]) : 0;
           auto* y = static_cast<int8_t*>(c.outputs[0]);
+#pragma omp parallel for if (n > 65536)
           for (int64_t i = 0; i < n; ++i) y[i] = quant::QuantizeByReciprocal<int8_t>(xs[i], inv, z);
         }
       });
