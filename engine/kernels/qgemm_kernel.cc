@@ -121,9 +121,11 @@ class QGemmKernel final : public Kernel {
     if (options.tune_kernels) {
       pd = MakePrimitiveDesc(M, any_layout, options);
     } else {
-      // oneDNN's first choice that reads the load-time packing, if any does.
-      pd = MakePrimitiveDesc(M, load_packing_md_, /*allow_empty=*/true);
-      if (!pd) pd = MakePrimitiveDesc(M, any_layout);
+      // The first implementation that reads the load-time packing, if any does, and stays
+      // in bounds on its guarded trial run (impl_selection.h), as every plan's kernels do.
+      const bool reads_packing = static_cast<bool>(
+          MakePrimitiveDesc(M, load_packing_md_, /*allow_empty=*/true));
+      pd = MakePrimitiveDesc(M, reads_packing ? load_packing_md_ : any_layout, options);
     }
     PlannedStep planned;
     planned.step = std::make_unique<QGemmStep>(pd, PackedWeights(pd.weights_desc()), bias_);
